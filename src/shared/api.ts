@@ -1,0 +1,123 @@
+/**
+ * The one contract (DESIGN.md §2): `S5Api` is served by Electron IPC (app), by the WebSocket
+ * bridge (web mode, e2e tests) and in-process (CLI, integration tests). Each method takes one
+ * object argument and returns one object; both are validated with these schemas at every process
+ * boundary. Audio and other bulk data travel as typed arrays (structured clone over IPC, binary
+ * frames over WebSocket — see wire.ts), never as JSON number lists.
+ */
+import { z } from 'zod';
+import { AudioInfoSchema, ChannelFormatSchema } from './audio';
+import { S5ErrorDataSchema } from './errors';
+import { EvaluateRequestSchema, EvaluateResultSchema } from './evaluate';
+
+/** Longest path we accept from a client; longer is certainly not a path (PATH_MAX is 4096). */
+const PathSchema = z.string().min(1).max(4096);
+
+export const EngineInfoSchema = z.object({
+  version: z.string(),
+  /** Which shell hosts the engine: Electron app, web bridge, or in-process (CLI/tests). */
+  shell: z.enum(['electron', 'web', 'inprocess']),
+  node: z.string(),
+  platform: z.string(),
+  pid: z.number().int(),
+  /** How many times the engine process was (re)started in this session; 1 = never crashed. */
+  starts: z.number().int().positive(),
+});
+export type EngineInfo = z.infer<typeof EngineInfoSchema>;
+
+export const OpenAudioRequestSchema = z.object({
+  path: PathSchema,
+  /** Declared channel format; omitted = assume ACN/SN3D for 4 channels and report the hint. */
+  channelFormat: ChannelFormatSchema.optional(),
+  /** Number of min/max buckets of the waveform overview (per channel). */
+  overviewBuckets: z.number().int().min(16).max(8192).default(1024),
+});
+export type OpenAudioRequest = z.input<typeof OpenAudioRequestSchema>;
+
+/** Min/max envelope per channel, after channel-format conversion (channel 0 = W for FOA). */
+export const WaveformOverviewSchema = z.object({
+  buckets: z.number().int().positive(),
+  min: z.array(z.instanceof(Float32Array)),
+  max: z.array(z.instanceof(Float32Array)),
+});
+export type WaveformOverview = z.infer<typeof WaveformOverviewSchema>;
+
+export const OpenAudioResultSchema = z.object({
+  info: AudioInfoSchema,
+  overview: WaveformOverviewSchema,
+});
+export type OpenAudioResult = z.infer<typeof OpenAudioResultSchema>;
+
+/** Web mode drag-and-drop: the browser has bytes, not a path; the engine stores them and opens that. */
+export const ImportFileRequestSchema = z.object({
+  name: z.string().min(1).max(255),
+  data: z.instanceof(Uint8Array),
+});
+export const ImportFileResultSchema = z.object({ path: z.string() });
+
+export const PickFileRequestSchema = z.object({
+  purpose: z.enum(['audio', 'folder']).default('audio'),
+});
+/** `path` null = the user cancelled, or the shell has no native dialog (web mode). */
+export const PickFileResultSchema = z.object({ path: z.string().nullable() });
+
+/** Method table: the single source of truth for names and schemas. */
+export const S5_METHODS = {
+  getEngineInfo: { input: z.object({}), output: EngineInfoSchema },
+  openAudio: { input: OpenAudioRequestSchema, output: OpenAudioResultSchema },
+  importFile: { input: ImportFileRequestSchema, output: ImportFileResultSchema },
+  evaluate: { input: EvaluateRequestSchema, output: EvaluateResultSchema },
+  /** Served by the shell (Electron dialog), not by the engine. */
+  pickFile: { input: PickFileRequestSchema, output: PickFileResultSchema },
+} as const;
+
+export type S5MethodName = keyof typeof S5_METHODS;
+export const S5_METHOD_NAMES = Object.keys(S5_METHODS) as S5MethodName[];
+/** Methods the shell answers itself; every other method goes to the engine. */
+export const SHELL_METHODS: readonly S5MethodName[] = ['pickFile'];
+
+export type S5Input<M extends S5MethodName> = z.input<(typeof S5_METHODS)[M]['input']>;
+export type S5ParsedInput<M extends S5MethodName> = z.output<(typeof S5_METHODS)[M]['input']>;
+export type S5Output<M extends S5MethodName> = z.output<(typeof S5_METHODS)[M]['output']>;
+
+/** Typed events pushed from engine/shell to every client. */
+export const EngineStatusEventSchema = z.object({
+  state: z.enum(['starting', 'ready', 'crashed', 'restarting']),
+  message: z.string(),
+  /** The call that was in flight when the engine died, if any. */
+  failedMethods: z.array(z.string()).default([]),
+});
+export const ProgressEventSchema = z.object({
+  task: z.string(),
+  stage: z.string(),
+  done: z.number().nonnegative(),
+  total: z.number().nonnegative(),
+});
+export const S5_EVENTS = {
+  engineStatus: EngineStatusEventSchema,
+  progress: ProgressEventSchema,
+} as const;
+export type S5EventName = keyof typeof S5_EVENTS;
+export const S5_EVENT_NAMES = Object.keys(S5_EVENTS) as S5EventName[];
+export type S5EventPayload<E extends S5EventName> = z.output<(typeof S5_EVENTS)[E]>;
+
+export type S5Api = {
+  [M in S5MethodName]: (arg: S5Input<M>) => Promise<S5Output<M>>;
+} & {
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<E extends S5EventName>(event: E, listener: (payload: S5EventPayload<E>) => void): () => void;
+};
+
+/** What a call returns on the wire. */
+export const CallReplySchema = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: S5ErrorDataSchema }),
+]);
+export type CallReply = z.infer<typeof CallReplySchema>;
+
+/**
+ * What the renderer sees as `window.s5`: the contract plus one synchronous shell helper.
+ * `pathForFile` turns a dropped File into its filesystem path (Electron's webUtils); in web mode
+ * it returns null and the renderer uploads the bytes with `importFile` instead.
+ */
+export type S5Bridge = S5Api & { pathForFile(file: File): string | null };

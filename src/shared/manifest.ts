@@ -1,0 +1,64 @@
+/**
+ * Model manifest (DESIGN.md §3): every shipped or user model is `<id>/model.onnx` plus this
+ * `manifest.json`. Written by the Python trainer, so keys are snake_case. The registry refuses a
+ * model whose file hash, input/output names or shapes disagree with its manifest.
+ */
+import { z } from 'zod';
+import { ChannelFormatSchema } from './audio';
+import { S5_LABELS, TASKS } from './labels';
+
+/** A dimension is a fixed size or a symbolic name (e.g. "batch"). */
+const DimSchema = z.union([z.number().int().positive(), z.string().min(1)]);
+
+export const TensorSpecSchema = z.object({
+  name: z.string().min(1),
+  shape: z.array(DimSchema),
+  dtype: z.enum(['float32', 'int64', 'bool']).default('float32'),
+});
+export type TensorSpec = z.infer<typeof TensorSpecSchema>;
+
+export const DecisionRuleSchema = z
+  .object({
+    threshold: z.number().min(0).max(1),
+    min_events: z.number().int().min(0),
+    max_events: z.number().int().min(1),
+  })
+  .refine((r) => r.min_events <= r.max_events, { message: 'min_events must not exceed max_events' });
+
+export const ModelManifestSchema = z
+  .object({
+    schema_version: z.literal(1),
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, . _ - (max 64)'),
+    name: z.string().min(1),
+    kind: z.enum(['tagger', 'separator']),
+    task: z.enum(TASKS),
+    architecture: z.string().min(1),
+    labels: z.array(z.enum(S5_LABELS)).min(1),
+    sample_rate: z.number().int().positive(),
+    window_seconds: z.number().positive(),
+    channels: z.number().int().positive(),
+    channel_format: ChannelFormatSchema,
+    /** Output slots of a separator (ResUNetK: 3; ResUNet: 1); taggers: max events. */
+    slots: z.number().int().positive(),
+    inputs: z.array(TensorSpecSchema).min(1),
+    outputs: z.array(TensorSpecSchema).min(1),
+    /** Taggers only. */
+    decision: DecisionRuleSchema.optional(),
+    onnx_file: z.string().default('model.onnx'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    params: z.number().int().nonnegative(),
+    provenance: z.object({
+      trainer_version: z.string(),
+      created: z.string(),
+      data: z.string(),
+      steps: z.number().int().nonnegative().optional(),
+      base_model: z.string().optional(),
+    }),
+    metrics: z.record(z.string(), z.number()).default({}),
+    licence: z.string().min(1),
+  })
+  .refine((m) => m.kind !== 'tagger' || m.decision !== undefined, {
+    message: 'a tagger needs a decision rule',
+    path: ['decision'],
+  });
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
