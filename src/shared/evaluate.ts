@@ -10,17 +10,46 @@ export const EvaluateRequestSchema = z.object({
 });
 export type EvaluateRequest = z.infer<typeof EvaluateRequestSchema>;
 
+/** Optional details shared by both tasks' per-mixture entries (silence removed, sorted, duplicates kept). */
+const MixtureLabelsShape = {
+  ref_labels: z.array(z.string()).optional(),
+  est_labels: z.array(z.string()).optional(),
+};
+/** Optional run details shared by both results. */
+const RunDetailsShape = {
+  /** Number of mixtures (= soundscape files) evaluated. */
+  mixtures: z.number().int().nonnegative().optional(),
+  /** Non-fatal findings (ignored files, averaged multi-channel estimates, missing estimates…). */
+  warnings: z.array(z.string()).optional(),
+};
+
 export const Evaluate2025Schema = z.object({
   task: z.literal('dcase2025t4'),
+  /** dB, mean over mixtures. */
   ca_sdri: z.number(),
+  /** Percent of mixtures whose estimated label set equals the reference label set. */
   label_accuracy: z.number(),
-  per_mixture: z.record(z.string(), z.object({ ca_sdri: z.number(), labels_correct: z.boolean() })),
+  per_mixture: z.record(
+    z.string(),
+    z.object({
+      ca_sdri: z.number(),
+      labels_correct: z.boolean(),
+      /** Label-set counts: |TP|, |FP|, |FN|. */
+      tp: z.number().int().optional(),
+      fp: z.number().int().optional(),
+      fn: z.number().int().optional(),
+      ...MixtureLabelsShape,
+    }),
+  ),
+  ...RunDetailsShape,
 });
 export const Evaluate2026Schema = z.object({
   task: z.literal('dcase2026t4'),
-  /** null when every mixture is empty-vs-empty (no value to average). */
+  /** dB; null when every mixture is empty-vs-empty (no value to average). */
   capi_sdri: z.number().nullable(),
+  /** Percent of mixtures whose label multisets are equal (empty == empty counts as correct). */
   mixture_accuracy: z.number(),
+  /** Percent, micro-averaged: 100·Σtp / (Σtp + Σfp + Σfn); 100 when there are no sources at all. */
   source_accuracy: z.number(),
   per_mixture: z.record(
     z.string(),
@@ -30,8 +59,12 @@ export const Evaluate2026Schema = z.object({
       tp: z.number().int(),
       fp: z.number().int(),
       fn: z.number().int(),
+      ...MixtureLabelsShape,
     }),
   ),
+  /** Mixtures that entered the CAPI-SDRi mean (empty-vs-empty ones do not). */
+  scored_mixtures: z.number().int().nonnegative().optional(),
+  ...RunDetailsShape,
 });
 export const EvaluateResultSchema = z.discriminatedUnion('task', [Evaluate2025Schema, Evaluate2026Schema]);
 export type Evaluate2025 = z.infer<typeof Evaluate2025Schema>;
