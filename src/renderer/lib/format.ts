@@ -64,6 +64,26 @@ export function formatContainer(info: Pick<AudioInfo, 'container' | 'encoding'>)
 
 const FOA_FORMATS: readonly ChannelFormat[] = ['foa-acn-sn3d', 'foa-acn-n3d', 'foa-fuma', 'a-format-tetra'];
 
+/** Compact names for buttons and badges. */
+export const CHANNEL_FORMAT_SHORT: Record<ChannelFormat, string> = {
+  'foa-acn-sn3d': 'ACN/SN3D',
+  'foa-acn-n3d': 'ACN/N3D',
+  'foa-fuma': 'FuMa',
+  'a-format-tetra': 'A-format',
+  mono: 'mono',
+  other: 'other',
+};
+
+/** Labels in the channel-format picker: short enough for the side panel, still unambiguous. */
+export const CHANNEL_FORMAT_OPTION: Record<ChannelFormat, string> = {
+  'foa-acn-sn3d': 'FOA ACN/SN3D (AmbiX)',
+  'foa-acn-n3d': 'FOA ACN/N3D',
+  'foa-fuma': 'FOA FuMa (W X Y Z)',
+  'a-format-tetra': 'Tetrahedral A-format',
+  mono: 'Mono',
+  other: 'Other',
+};
+
 /** The formats a 4-channel file may be declared as (the channel-format picker). */
 export const DECLARABLE_FORMATS = FOA_FORMATS;
 
@@ -87,4 +107,10 @@ export function baseName(path: string): string {
 export function dirName(path: string): string {
   const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
   return i > 0 ? path.slice(0, i) : '';
+}
+
+/** Short descriptions under the lane labels: the pickup pattern of each ACN channel. */
+export function channelCaptions(labels: readonly string[]): string[] {
+  const captions: Record<string, string> = { W: 'omni', Y: 'left–right', Z: 'up–down', X: 'front–back' };
+  return labels.map((l) => captions[l] ?? '');
 }

@@ -1,0 +1,9 @@
+import './lib/zod-jitless'; // must run before any module that builds zod schemas
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './app.css';
+
+const target = document.getElementById('app');
+if (!target) throw new Error('index.html lacks #app');
+
+export default mount(App, { target });
