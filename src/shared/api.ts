@@ -82,7 +82,8 @@ export type S5Output<M extends S5MethodName> = z.output<(typeof S5_METHODS)[M]['
 
 /** Typed events pushed from engine/shell to every client. */
 export const EngineStatusEventSchema = z.object({
-  state: z.enum(['starting', 'ready', 'crashed', 'restarting']),
+  /** 'failed': the engine crashed too often and is no longer restarted (calls fail until restart). */
+  state: z.enum(['starting', 'ready', 'crashed', 'restarting', 'failed']),
   message: z.string(),
   /** The call that was in flight when the engine died, if any. */
   failedMethods: z.array(z.string()).default([]),

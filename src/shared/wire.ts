@@ -4,6 +4,9 @@
  *   u32le headerBytes | header (UTF-8 JSON, typed arrays replaced by {"$blob": i}) | pad to 8 |
  *   blob 0 | pad to 8 | blob 1 | ...
  * The header lists each blob's kind and byte length. Bulk audio is never turned into JSON numbers.
+ * Object keys that start with "$" are escaped with one more "$", so user data can never be read
+ * as a blob reference. Keys are written with define semantics (a "__proto__" key stays a key).
+ * Other typed arrays and ArrayBuffers are refused rather than silently turned into objects.
  * Pure TypeScript (no Node, no DOM): used by the bridge server and the browser client alike.
  */
 type BlobKind = 'f32' | 'u8';
@@ -16,7 +19,16 @@ interface Header {
 const MAX_DEPTH = 64;
 const pad8 = (n: number) => (n + 7) & ~7;
 
-export class WireError extends Error {}
+export class WireError extends Error {
+  override readonly name = 'WireError';
+}
+
+const escapeKey = (k: string) => (k.startsWith('$') ? `$${k}` : k);
+function unescapeKey(k: string): string {
+  if (!k.startsWith('$')) return k;
+  if (k.startsWith('$$')) return k.slice(1);
+  throw new WireError('reserved key in message');
+}
 
 export function encodeFrame(message: unknown): Uint8Array {
   const blobs: (Float32Array | Uint8Array)[] = [];
@@ -26,11 +38,12 @@ export function encodeFrame(message: unknown): Uint8Array {
       blobs.push(value);
       return { $blob: blobs.length - 1 };
     }
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+      throw new WireError(`${value.constructor.name} cannot be sent; use Float32Array or Uint8Array`);
+    }
     if (Array.isArray(value)) return value.map((v) => strip(v, depth + 1));
     if (value !== null && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = strip(v, depth + 1);
-      return out;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [escapeKey(k), strip(v, depth + 1)]));
     }
     return value;
   };
@@ -40,7 +53,13 @@ export function encodeFrame(message: unknown): Uint8Array {
     body,
     blobs: blobs.map((b) => ({ k: b instanceof Float32Array ? 'f32' : 'u8', n: b.byteLength })),
   };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header));
+  let json: string;
+  try {
+    json = JSON.stringify(header);
+  } catch (err) {
+    throw new WireError(`message cannot be encoded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const headerBytes = new TextEncoder().encode(json);
   let size = pad8(4 + headerBytes.length);
   const offsets = blobs.map((b) => {
     const at = size;
@@ -73,7 +92,10 @@ export function decodeFrame(frame: Uint8Array): unknown {
     if (b === null || typeof b !== 'object' || (b.k !== 'f32' && b.k !== 'u8')) throw new WireError('bad blob kind');
     if (!Number.isInteger(b.n) || b.n < 0 || at + b.n > frame.byteLength) throw new WireError('blob exceeds frame');
     if (b.k === 'f32' && b.n % 4 !== 0) throw new WireError('float32 blob length not a multiple of 4');
-    const bytes = frame.slice(at, at + b.n); // copy: aligned, and detached from the socket's buffer
+    // Copy into a fresh Uint8Array: aligned, detached from the socket's buffer, and not a view even
+    // when `frame` is a Node Buffer (whose slice() would share memory).
+    const bytes = new Uint8Array(b.n);
+    bytes.set(frame.subarray(at, at + b.n));
     at = pad8(at + b.n);
     return b.k === 'f32' ? new Float32Array(bytes.buffer) : bytes;
   });
@@ -91,9 +113,9 @@ export function decodeFrame(frame: Uint8Array): unknown {
         used.add(i);
         return blobs[i];
       }
-      const out: Record<string, unknown> = {};
-      for (const k of keys) out[k] = restore((value as Record<string, unknown>)[k], depth + 1);
-      return out;
+      return Object.fromEntries(
+        keys.map((k) => [unescapeKey(k), restore((value as Record<string, unknown>)[k], depth + 1)]),
+      );
     }
     return value;
   };
