@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-results
-export CI="${CI:-}"
+export PATH="$PWD/node_modules/.bin:$PATH"  # call tools directly: npx re-warns about .npmrc keys
 failed=()
 run() {
   local name=$1; shift
@@ -12,12 +12,12 @@ run() {
   local t0=$SECONDS
   if "$@"; then echo "=== $name: ok ($((SECONDS - t0)) s)"; else echo "=== $name: FAILED ($((SECONDS - t0)) s)"; failed+=("$name"); fi
 }
-run typecheck npx tsc --noEmit -p tsconfig.json
-run svelte-check npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human
-run vitest npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+run typecheck tsc --noEmit -p tsconfig.json
+run svelte-check svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output human
+run vitest vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 run pytest bash scripts/pytest.sh --junitxml=test-results/pytest.xml
-run build-renderer npx vite build --config vite.renderer.config.mts --logLevel warn
-run e2e npx vitest run --config vitest.e2e.config.mts --reporter=default --reporter=json --outputFile.json=test-results/e2e.json
+run build-renderer vite build --config vite.renderer.config.mts --logLevel warn
+run e2e vitest run --config vitest.e2e.config.mts --reporter=default --reporter=json --outputFile.json=test-results/e2e.json
 echo
 node scripts/test-summary.mjs
 if [ ${#failed[@]} -gt 0 ]; then echo "failed suites: ${failed[*]}"; exit 1; fi

@@ -1,4 +1,3 @@
-import './lib/zod-jitless'; // must run before any module that builds zod schemas
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';

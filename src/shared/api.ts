@@ -5,7 +5,7 @@
  * boundary. Audio and other bulk data travel as typed arrays (structured clone over IPC, binary
  * frames over WebSocket — see wire.ts), never as JSON number lists.
  */
-import { z } from 'zod';
+import { z } from './zod';
 import { AudioInfoSchema, ChannelFormatSchema } from './audio';
 import { S5ErrorDataSchema } from './errors';
 import { EvaluateRequestSchema, EvaluateResultSchema } from './evaluate';

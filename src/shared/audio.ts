@@ -2,7 +2,7 @@
  * Audio format vocabulary shared by engine, CLI and UI. Internal audio is planar float32
  * [channels][samples]; FOA is ACN order (W, Y, Z, X) with SN3D normalisation (DESIGN.md §6).
  */
-import { z } from 'zod';
+import { z } from './zod';
 
 export const CHANNEL_FORMATS = [
   'foa-acn-sn3d', 'foa-acn-n3d', 'foa-fuma', 'a-format-tetra', 'mono', 'other',

@@ -1,5 +1,5 @@
 /** Error vocabulary that crosses every process boundary (engine → main → renderer, CLI). */
-import { z } from 'zod';
+import { z } from './zod';
 
 export const ERROR_CODES = [
   'bad_input', // a file or folder exists but its content is wrong (names the file and the problem)

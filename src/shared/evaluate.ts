@@ -1,5 +1,5 @@
 /** Results of `s5 evaluate` (CLI `--json` and the API share these shapes). */
-import { z } from 'zod';
+import { z } from './zod';
 import { TASKS } from './labels';
 
 export const EvaluateRequestSchema = z.object({

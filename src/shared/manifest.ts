@@ -3,7 +3,7 @@
  * `manifest.json`. Written by the Python trainer, so keys are snake_case. The registry refuses a
  * model whose file hash, input/output names or shapes disagree with its manifest.
  */
-import { z } from 'zod';
+import { z } from './zod';
 import { ChannelFormatSchema } from './audio';
 import { S5_LABELS, TASKS } from './labels';
 
