@@ -15,6 +15,22 @@ import { openAudioStream } from './stream';
 const SHORT_SECONDS = 0.1;
 
 /** Min/max envelope accumulator with bounded memory and unknown total length. */
+/** Widens bucket k of every channel's min/max to cover samples [from, to) of the block. */
+function foldMinMax(block: Float32Array[], from: number, to: number, min: Float32Array[], max: Float32Array[], k: number): void {
+  for (let c = 0; c < block.length; c++) {
+    const s = block[c];
+    let lo = min[c][k];
+    let hi = max[c][k];
+    for (let j = from; j < to; j++) {
+      const v = s[j];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    min[c][k] = lo;
+    max[c][k] = hi;
+  }
+}
+
 export class OverviewBuilder {
   private size = 1; // frames per fine bucket
   private count = 0; // fine buckets started
@@ -47,18 +63,7 @@ export class OverviewBuilder {
       }
       const k = this.count - 1;
       const run = Math.min(n - i, this.size - this.filled);
-      for (let c = 0; c < this.channels; c++) {
-        const s = block[c];
-        let lo = this.min[c][k];
-        let hi = this.max[c][k];
-        for (let j = i; j < i + run; j++) {
-          const v = s[j];
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-        this.min[c][k] = lo;
-        this.max[c][k] = hi;
-      }
+      foldMinMax(block, i, i + run, this.min, this.max, k);
       i += run;
       this.filled += run;
       this.frames += run;
@@ -131,18 +136,7 @@ export class ExactOverview {
       while (this.b + 1 < this.buckets && this.starts[this.b + 1] <= this.pos) this.b++;
       const k = this.b;
       const run = Math.min(n - i, this.starts[k + 1] - this.pos);
-      for (let c = 0; c < this.channels; c++) {
-        const s = block[c];
-        let lo = this.min[c][k];
-        let hi = this.max[c][k];
-        for (let j = i; j < i + run; j++) {
-          const v = s[j];
-          if (v < lo) lo = v;
-          if (v > hi) hi = v;
-        }
-        this.min[c][k] = lo;
-        this.max[c][k] = hi;
-      }
+      foldMinMax(block, i, i + run, this.min, this.max, k);
       i += run;
       this.pos += run;
     }
