@@ -1,0 +1,90 @@
+"""``bench synth``: scene-synthesis throughput (mixtures per second per core) at 16 and 32 kHz.
+
+Uses the given (or default) library and room bank when they exist, otherwise a generated dummy
+library (clips 0.5-8 s) and a small simulated bank (T60 0.2-1.0 s, IRs up to 2 s) at each rate.
+A library at another rate is resampled on load (included in the timing). Prints one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from .paths import default_library_dir, default_rooms_dir
+
+
+def _data_for(rate: int, library: str | None, rooms: str | None, tmp: Path, seconds_range=(0.5, 8.0)):
+    from .rooms.bank import build_bank
+    from .testing import make_dummy_library
+
+    lib = Path(library) if library else default_library_dir()
+    if not (lib / "library.json").exists():
+        lib = tmp / f"lib{rate}"
+        if not (lib / "library.json").exists():
+            make_dummy_library(lib, rate=rate, seconds=seconds_range, per_split=(6, 2, 2))
+    bank = Path(rooms) if rooms else None
+    if bank is None or not (bank / "rooms.json").exists():
+        default = default_rooms_dir()
+        if rooms is None and (default / "rooms.json").exists() and _bank_rate(default) == rate:
+            bank = default
+        else:
+            bank = tmp / f"rooms{rate}"
+            build_bank(bank, 10, 0, rate=rate, n_positions=8, jobs=1)
+    return lib, bank
+
+
+def _bank_rate(path: Path) -> int:
+    return int(json.loads((path / "rooms.json").read_text())["rate"])
+
+
+def bench_synth(rates=(16000, 32000), seconds: float = 10.0, n: int = 30, library=None, rooms=None,
+                mode: str = "2025", jobs: int = 1) -> dict:
+    from .synth import SceneDataset, SynthConfig, iter_scenes
+
+    results = {}
+    with tempfile.TemporaryDirectory() as tmpd:
+        for rate in rates:
+            lib, bank = _data_for(rate, library, rooms, Path(tmpd))
+            cfg = SynthConfig.for_mode(mode, rate=rate, seconds=seconds)
+            ds = SceneDataset(lib, bank, cfg, "train", seed=0, room_split="any")
+            for i in range(3):       # warm-up (imports, FFT plans)
+                ds[10_000 + i]
+            t0 = time.perf_counter()
+            cpu0 = time.process_time()
+            for i in range(n):
+                ds[i]
+            wall = time.perf_counter() - t0
+            cpu = time.process_time() - cpu0
+            entry = {"mixtures_per_s_per_core": round(n / cpu, 2), "wall_mixtures_per_s": round(n / wall, 2),
+                     "ms_per_mixture_cpu": round(1000 * cpu / n, 1), "library": str(lib), "rooms": str(bank)}
+            if jobs > 1:
+                t0 = time.perf_counter()
+                for _ in iter_scenes(ds, 0, n * jobs, jobs=jobs):
+                    pass
+                entry[f"iter_scenes_{jobs}_workers_mixtures_per_s"] = round(n * jobs / (time.perf_counter() - t0), 2)
+            results[str(rate)] = entry
+    return {"seconds": seconds, "n": n, "mode": mode, "cores": os.cpu_count(), "results": results}
+
+
+def cmd_bench(args) -> int:
+    if args.what != "synth":
+        raise SystemExit(f"unknown benchmark {args.what!r}; accepted: synth")
+    rates = tuple(int(r) for r in args.rates.split(","))
+    print(json.dumps(bench_synth(rates, args.seconds, args.n, args.library, args.rooms, args.mode, args.jobs)))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="throughput benchmarks (synth)")
+    p.add_argument("what", choices=("synth",))
+    p.add_argument("--rates", default="16000,32000")
+    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--n", type=int, default=30, help="mixtures per rate")
+    p.add_argument("--library", default=None)
+    p.add_argument("--rooms", default=None)
+    p.add_argument("--mode", choices=("2025", "2026"), default="2025")
+    p.add_argument("--jobs", type=int, default=1, help="also time the multi-process iterator with N workers")
+    p.set_defaults(func=cmd_bench)

@@ -1,0 +1,1 @@
+"""Procedural sound generators, event sequencers and fluidsynth renders."""
