@@ -1,6 +1,7 @@
 /**
- * Electron Forge 7 configuration (loaded through jiti). Three Vite builds land in `.vite/build`:
- * main.js (Electron main), entry.js (the engine, run as a utilityProcess) and preload.js; the
+ * Electron Forge 7 configuration (loaded through jiti). Four Vite builds land in `.vite/build`:
+ * main.js (Electron main), entry.js (the engine, run as a utilityProcess), ort-worker.js (the
+ * engine's ONNX Runtime worker thread) and preload.js; the
  * Svelte renderer builds to `.vite/renderer/main_window`.
  *
  * Packaging: the Vite plugin's default keeps only `.vite/`, which would drop the runtime packages
@@ -74,6 +75,8 @@ const config: ForgeConfig = {
       build: [
         { entry: 'src/main/main.ts', config: 'vite.main.config.mts', target: 'main' },
         { entry: 'src/main/engine/host/entry.ts', config: 'vite.main.config.mts', target: 'main' },
+        // ONNX Runtime worker thread of the engine (.vite/build/ort-worker.js; engine/inference/host.ts finds it next to entry.js)
+        { entry: 'src/main/engine/inference/ort-worker.ts', config: 'vite.main.config.mts', target: 'main' },
         { entry: 'src/preload/preload.ts', config: 'vite.preload.config.mts', target: 'preload' },
       ],
       renderer: [{ name: 'main_window', config: 'vite.renderer.config.mts' }],

@@ -10,7 +10,7 @@ APT_PACKAGES=(
   chromium
   python3-torch python3-numpy python3-scipy python3-soundfile python3-pytest python3-h5py
   sox libsox-fmt-all flac
-  fluidsynth fluid-soundfont-gm
+  fluidsynth
 )
 
 echo "== npm ci"

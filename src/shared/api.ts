@@ -9,6 +9,8 @@ import { z } from './zod';
 import { AudioInfoSchema, ChannelFormatSchema } from './audio';
 import { S5ErrorDataSchema } from './errors';
 import { EvaluateRequestSchema, EvaluateResultSchema } from './evaluate';
+import { TASKS } from './labels';
+import { S5ResultSchema, StemFormatSchema } from './result';
 
 /** Longest path we accept from a client; longer is certainly not a path (PATH_MAX is 4096). */
 const PathSchema = z.string().min(1).max(4096);
@@ -61,12 +63,137 @@ export const PickFileRequestSchema = z.object({
 /** `path` null = the user cancelled, or the shell has no native dialog (web mode). */
 export const PickFileResultSchema = z.object({ path: z.string().nullable() });
 
+// ------------------------------------------------------------------------------------------------
+// Models, inference, separation (issue #5). Long calls take an optional client-chosen `jobId`;
+// `cancel({jobId})` stops them (they then fail with code 'cancelled'). Progress arrives as
+// `progress` events {task: 'separate' | 'tag', stage, done, total, job}.
+
+const JobIdSchema = z.string().min(1).max(128);
+const ModelIdsSchema = z.array(z.string().min(1).max(64)).max(2);
+
+/** One model folder as the registry sees it (valid or not). */
+export const ModelInfoSchema = z.object({
+  id: z.string(),
+  source: z.enum(['shipped', 'user']),
+  dir: z.string(),
+  valid: z.boolean(),
+  /** Each names the file and the problem; a model with errors is refused. */
+  errors: z.array(z.string()),
+  warnings: z.array(z.string()),
+  /** null when the manifest cannot be read. */
+  name: z.string().nullable(),
+  kind: z.enum(['tagger', 'separator']).nullable(),
+  task: z.enum(TASKS).nullable(),
+  architecture: z.string().nullable(),
+  sample_rate: z.number().nullable(),
+  window_seconds: z.number().nullable(),
+  channels: z.number().nullable(),
+  slots: z.number().nullable(),
+  params: z.number().nullable(),
+  labels: z.number().nullable(),
+  active: z.boolean(),
+});
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;
+
+export const ActiveModelsInfoSchema = z.object({
+  tagger: z.string().nullable(),
+  separator: z.string().nullable(),
+  /** 'settings': the pair saved by activateModels; 'default': chosen automatically. */
+  from: z.enum(['settings', 'default']),
+  warnings: z.array(z.string()),
+});
+
+export const ListModelsResultSchema = z.object({
+  models: z.array(ModelInfoSchema),
+  active: ActiveModelsInfoSchema,
+  roots: z.array(z.object({ dir: z.string(), source: z.enum(['shipped', 'user']) })),
+});
+export type ListModelsResult = z.infer<typeof ListModelsResultSchema>;
+
+export const ActivateModelsRequestSchema = z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(2) });
+export const ImportModelRequestSchema = z.object({ path: PathSchema, force: z.boolean().default(false) });
+export const RemoveModelRequestSchema = z.object({ id: z.string().min(1).max(64) });
+
+export const DoctorReportSchema = z.object({
+  engine: z.object({ version: z.string(), node: z.string(), platform: z.string() }),
+  cpu: z.object({ model: z.string(), cores: z.number().int().positive() }),
+  /** Intra-op threads per ONNX Runtime session. */
+  threads: z.number().int().positive(),
+  gpu: z.object({ present: z.boolean(), names: z.array(z.string()) }),
+  onnxruntime: z.object({
+    version: z.string().nullable(),
+    backends: z.array(z.object({ name: z.string(), bundled: z.boolean() })),
+    cuda_built: z.boolean(),
+    cuda_installed: z.boolean(),
+    /** Why the inference worker could not start (null when it did). */
+    error: z.string().nullable(),
+  }),
+  provider: z.object({
+    preference: z.enum(['auto', 'cpu', 'cuda']),
+    /** The provider sessions get (checked by loading the active tagger when there is one). */
+    selected: z.enum(['cpu', 'cuda']),
+    fallback_reason: z.string().nullable(),
+    /** true when a real session was created to check it. */
+    verified: z.boolean(),
+    session_create_s: z.number().nullable(),
+  }),
+  data_dir: z.string(),
+  settings_file: z.string(),
+  models: z.object({
+    roots: z.array(z.object({ dir: z.string(), source: z.enum(['shipped', 'user']), exists: z.boolean() })),
+    total: z.number().int().nonnegative(),
+    valid: z.number().int().nonnegative(),
+    invalid: z.array(z.object({ id: z.string(), errors: z.array(z.string()) })),
+    active: ActiveModelsInfoSchema,
+  }),
+  /** Python interpreters found for training (`S5_PYTHON`, python3, /usr/bin/python3). */
+  python: z.array(z.object({
+    executable: z.string(),
+    version: z.string().nullable(),
+    torch: z.string().nullable(),
+    torch_cuda: z.boolean().nullable(),
+    error: z.string().nullable(),
+  })),
+  warnings: z.array(z.string()),
+});
+export type DoctorReport = z.infer<typeof DoctorReportSchema>;
+
+export const SeparateRequestSchema = z.object({
+  path: PathSchema,
+  /** The recording's stems, labels.json and labels.csv go to `<outDir>/<recording name>/`. */
+  outDir: PathSchema,
+  format: StemFormatSchema.default('wav16'),
+  /** Output sample rate in Hz (default: the model's). */
+  rate: z.number().int().min(8000).max(384000).optional(),
+  channelFormat: ChannelFormatSchema.optional(),
+  /** Model ids to use instead of the active pair (a tagger and/or a separator). */
+  models: ModelIdsSchema.optional(),
+  jobId: JobIdSchema.optional(),
+});
+export type SeparateRequest = z.input<typeof SeparateRequestSchema>;
+
+export const TagRequestSchema = z.object({
+  path: PathSchema,
+  channelFormat: ChannelFormatSchema.optional(),
+  models: ModelIdsSchema.optional(),
+  jobId: JobIdSchema.optional(),
+});
+
 /** Method table: the single source of truth for names and schemas. */
 export const S5_METHODS = {
   getEngineInfo: { input: z.object({}), output: EngineInfoSchema },
   openAudio: { input: OpenAudioRequestSchema, output: OpenAudioResultSchema },
   importFile: { input: ImportFileRequestSchema, output: ImportFileResultSchema },
   evaluate: { input: EvaluateRequestSchema, output: EvaluateResultSchema },
+  listModels: { input: z.object({}), output: ListModelsResultSchema },
+  activateModels: { input: ActivateModelsRequestSchema, output: ActiveModelsInfoSchema },
+  importModel: { input: ImportModelRequestSchema, output: z.object({ model: ModelInfoSchema }) },
+  removeModel: { input: RemoveModelRequestSchema, output: z.object({}) },
+  doctor: { input: z.object({}), output: DoctorReportSchema },
+  separate: { input: SeparateRequestSchema, output: S5ResultSchema },
+  tag: { input: TagRequestSchema, output: S5ResultSchema },
+  /** Stops a running separate/tag call; `cancelled` false when no such job is running. */
+  cancel: { input: z.object({ jobId: JobIdSchema }), output: z.object({ cancelled: z.boolean() }) },
   /** Served by the shell (Electron dialog), not by the engine. */
   pickFile: { input: PickFileRequestSchema, output: PickFileResultSchema },
 } as const;
@@ -93,6 +220,8 @@ export const ProgressEventSchema = z.object({
   stage: z.string(),
   done: z.number().nonnegative(),
   total: z.number().nonnegative(),
+  /** The jobId of the call this progress belongs to, when the caller gave one. */
+  job: z.string().optional(),
 });
 export const S5_EVENTS = {
   engineStatus: EngineStatusEventSchema,

@@ -5,10 +5,15 @@
  */
 import { S5Error } from '../../shared/errors';
 import { APP_VERSION } from '../engine/version';
+import { doctorCommand } from './commands/doctor';
 import { evaluateCommand } from './commands/evaluate';
+import { modelsCommand } from './commands/models';
+import { separateCommand } from './commands/separate';
+import { submissionCommand } from './commands/submission';
+import { tagCommand } from './commands/tag';
 import { EXIT, formatDataError, formatUsageError, processIO, UsageError, type CliIO, type Command } from './io';
 
-export const COMMANDS: readonly Command[] = [evaluateCommand];
+export const COMMANDS: readonly Command[] = [separateCommand, tagCommand, evaluateCommand, submissionCommand, modelsCommand, doctorCommand];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -20,6 +20,12 @@ import {
 import { S5Error, toErrorData } from '../../shared/errors';
 import { openAudio } from './audio/open';
 import { evaluateFolders } from './metrics/evaluate';
+import { doctorReport } from './inference/doctor';
+import { InferenceHost, type InferenceOptions } from './inference/host';
+import { activeInfo, listModelInfo, toModelInfo } from './models/info';
+import { ModelRegistry, type RegistryOptions } from './models/registry';
+import { Pipeline } from './pipeline/facade';
+import type { PipelineProgress } from './pipeline/process';
 import { APP_VERSION } from './version';
 
 export type EventSink = (event: string, payload: unknown) => void;
@@ -31,12 +37,19 @@ export interface EngineOptions {
   /** Where `importFile` stores uploaded files (web-mode drag-and-drop). */
   importDir?: string;
   emit?: EventSink;
+  /** Model folders and settings (default: shipped + user folders, settings.json in the data folder). */
+  registry?: RegistryOptions;
+  /** ONNX Runtime threads and provider preference (default: all cores, CUDA when available). */
+  inference?: InferenceOptions;
 }
 
 type Handlers = { [M in S5MethodName]?: (arg: S5ParsedInput<M>) => Promise<S5Output<M>> };
 
 export class Engine {
   private readonly handlers: Handlers;
+  private runtime: { registry: ModelRegistry; inference: InferenceHost; pipeline: Pipeline } | null = null;
+  /** Running separate/tag calls by jobId, for `cancel`. */
+  private readonly jobs = new Map<string, AbortController>();
 
   constructor(private readonly options: EngineOptions) {
     const importDir = options.importDir ?? path.join(os.tmpdir(), 's5-studio-imports');
@@ -51,6 +64,38 @@ export class Engine {
       }),
       openAudio: (arg) => openAudio(arg),
       evaluate: (arg) => evaluateFolders(arg, (p) => this.emit('progress', p)),
+      listModels: async () => listModelInfo(this.models().registry),
+      activateModels: async ({ ids }) => {
+        const { registry } = this.models();
+        await registry.activate(ids);
+        return activeInfo(await registry.activePair());
+      },
+      importModel: async ({ path: source, force }) => {
+        const { registry } = this.models();
+        const entry = await registry.importModel(source, { force });
+        return { model: toModelInfo(entry, await registry.activePair()) };
+      },
+      removeModel: async ({ id }) => {
+        await this.models().registry.remove(id);
+        return {};
+      },
+      doctor: async () => doctorReport(this.models().registry, this.models().inference),
+      separate: (arg) =>
+        this.job(arg.jobId, (signal, onProgress) =>
+          this.models().pipeline.separate({
+            path: arg.path, outDir: arg.outDir, format: arg.format, sampleRate: arg.rate, channelFormat: arg.channelFormat,
+            models: arg.models, signal, onProgress,
+          }),
+        ),
+      tag: (arg) =>
+        this.job(arg.jobId, (signal, onProgress) =>
+          this.models().pipeline.tag({ path: arg.path, channelFormat: arg.channelFormat, models: arg.models, signal, onProgress }),
+        ),
+      cancel: async ({ jobId }) => {
+        const job = this.jobs.get(jobId);
+        job?.abort();
+        return { cancelled: job !== undefined };
+      },
       importFile: async ({ name, data }) => {
         // Only the base name is kept, so a hostile name cannot escape the import folder.
         const safe = path.basename(name).replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'dropped';
@@ -62,6 +107,37 @@ export class Engine {
         return { path: final };
       },
     };
+  }
+
+  /** Registry, inference worker and pipeline, created on first use (the worker starts lazily too). */
+  private models(): { registry: ModelRegistry; inference: InferenceHost; pipeline: Pipeline } {
+    if (!this.runtime) {
+      const registry = new ModelRegistry(this.options.registry);
+      const inference = new InferenceHost(this.options.inference);
+      this.runtime = { registry, inference, pipeline: new Pipeline(registry, inference) };
+    }
+    return this.runtime;
+  }
+
+  /** Runs a cancellable call, relaying its progress as `progress` events tagged with the job id. */
+  private async job<T>(jobId: string | undefined, run: (signal: AbortSignal, onProgress: (p: PipelineProgress) => void) => Promise<T>): Promise<T> {
+    if (jobId !== undefined && this.jobs.has(jobId)) throw new S5Error('invalid_request', `job '${jobId}' is already running`);
+    const controller = new AbortController();
+    if (jobId !== undefined) this.jobs.set(jobId, controller);
+    try {
+      return await run(controller.signal, (p) =>
+        this.emit('progress', { task: p.task, stage: p.stage, done: p.done, total: p.total, ...(jobId !== undefined ? { job: jobId } : {}) }),
+      );
+    } finally {
+      if (jobId !== undefined) this.jobs.delete(jobId);
+    }
+  }
+
+  /** Stops the inference worker (sessions are released with it). */
+  async dispose(): Promise<void> {
+    for (const job of this.jobs.values()) job.abort();
+    await this.runtime?.inference.dispose();
+    this.runtime = null;
   }
 
   emit(event: string, payload: unknown): void {
