@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # System packages: Chromium (e2e tests), Python + PyTorch stack for trainer/, sox/flac (fixtures).
 APT_PACKAGES=(
   chromium
-  python3-torch python3-numpy python3-scipy python3-soundfile python3-pytest python3-h5py
+  python3-torch python3-numpy python3-scipy python3-soundfile python3-pytest python3-h5py python3-yaml
   sox libsox-fmt-all flac
   fluidsynth
 )

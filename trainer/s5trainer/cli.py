@@ -17,6 +17,8 @@ _COMMANDS = (
     ("rooms", "s5trainer.rooms.cli"),
     ("synth", "s5trainer.synth.cli"),
     ("bench", "s5trainer.bench"),
+    ("train", "s5trainer.train.cli"),
+    ("doctor", "s5trainer.doctor"),
 )
 
 
