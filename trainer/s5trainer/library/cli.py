@@ -92,3 +92,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--manifest", default=None)
     r.add_argument("--update-readme", metavar="README", help="rewrite the generated section of this file")
     r.set_defaults(func=cmd_sources)
+    k = ls.add_parser("pack", help="a compact FLAC copy of a library (capped per class) to carry to another machine")
+    k.add_argument("--library", default=str(default_library_dir()))
+    k.add_argument("--out", required=True)
+    k.add_argument("--rate", type=int, default=16000)
+    k.add_argument("--budget", default="train=110,val=20",
+                   help="splits to keep and seconds of target audio per class in each (default %(default)s)")
+    k.add_argument("--max-clip-seconds", type=float, default=8.0)
+    k.add_argument("--codec", choices=("flac", "vorbis"), default="flac")
+    k.set_defaults(func=lambda a: __import__("s5trainer.library.pack", fromlist=["main_pack"]).main_pack(a))
