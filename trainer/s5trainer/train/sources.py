@@ -47,7 +47,7 @@ def _dirs(cfg: TrainConfig) -> tuple[Path, Path]:
     lib = Path(cfg.data.library) if cfg.data.library else default_library_dir()
     rooms = Path(cfg.data.rooms) if cfg.data.rooms else default_rooms_dir()
     for what, p, hint in (("library", lib, "python3 -m s5trainer library build"),
-                          ("room bank", rooms, "python3 -m s5trainer rooms build")):
+                          ("room bank", rooms, "python3 -m s5trainer rooms bank --out DIR")):
         if not p.exists():
             raise DataError(f"{what} {p} does not exist; create it with `{hint}` or set data.{what.split()[-1]}")
     return lib, rooms
