@@ -1,0 +1,57 @@
+/**
+ * Cuts a stream of planar blocks into model windows of `windowSamples` with `hopSamples` between
+ * starts (50 % overlap in the pipeline). Window k starts at k·hop; the last window is zero-padded
+ * past the end of the input, and a file shorter than one window gives one padded window. Each
+ * window is a fresh planar-contiguous array [channels × windowSamples] (the layout of a
+ * [1, channels, samples] tensor), so it can be moved to the inference worker. Input channels
+ * beyond `channels` are dropped; missing ones are zeros. Memory: one window.
+ */
+export interface AudioWindow {
+  index: number;
+  /** First sample (at the model rate). */
+  start: number;
+  /** Samples of real input in this window; the rest is zero padding. */
+  valid: number;
+  channels: number;
+  samples: number;
+  /** Planar: channel c occupies [c·samples, (c + 1)·samples). */
+  data: Float32Array;
+}
+
+export async function* windows(
+  blocks: AsyncIterable<Float32Array[]>, channels: number, windowSamples: number, hopSamples: number,
+): AsyncGenerator<AudioWindow> {
+  const W = windowSamples;
+  const ring = Array.from({ length: channels }, () => new Float32Array(W));
+  let filled = 0;
+  let start = 0;
+  let index = 0;
+  const emit = (valid: number): AudioWindow => {
+    const data = new Float32Array(channels * W);
+    for (let c = 0; c < channels; c++) data.set(ring[c].subarray(0, valid), c * W);
+    return { index: index++, start, valid, channels, samples: W, data };
+  };
+  for await (const block of blocks) {
+    const n = block[0]?.length ?? 0;
+    let i = 0;
+    while (i < n) {
+      const take = Math.min(n - i, W - filled);
+      for (let c = 0; c < channels; c++) {
+        if (c < block.length) ring[c].set(block[c].subarray(i, i + take), filled);
+      }
+      filled += take;
+      i += take;
+      if (filled === W) {
+        yield emit(W);
+        for (const r of ring) {
+          r.copyWithin(0, hopSamples);
+          r.fill(0, W - hopSamples);
+        }
+        filled -= hopSamples;
+        start += hopSamples;
+      }
+    }
+  }
+  // The input ended: one more (padded) window if samples remain that no window has covered.
+  if (index === 0 ? filled > 0 : filled > W - hopSamples) yield emit(filled);
+}
