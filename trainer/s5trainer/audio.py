@@ -7,14 +7,26 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from scipy.signal import resample_poly
 
 from .errors import DataError
 
+try:  # libsndfile; a GPU box may lack it: then WAV only, through a numpy reader
+    import soundfile as sf
+except ImportError:  # pragma: no cover - exercised on machines without python3-soundfile
+    sf = None
+
 
 def read_audio(path: str | os.PathLike, *, frames: int = -1, start: int = 0) -> tuple[np.ndarray, int]:
     """Read any libsndfile-supported file as float32 ``[channels, samples]`` and its rate."""
+    if sf is None:
+        from .wavfallback import read_wav
+
+        try:
+            x, rate = read_wav(str(path))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot decode audio file {path}: {exc}") from exc
+        return np.ascontiguousarray(x[:, start:None if frames < 0 else start + frames]), rate
     try:
         data, rate = sf.read(str(path), frames=frames, start=start, dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises several types; report them uniformly
@@ -24,6 +36,11 @@ def read_audio(path: str | os.PathLike, *, frames: int = -1, start: int = 0) -> 
 
 def audio_info(path: str | os.PathLike) -> tuple[int, int, int]:
     """``(channels, frames, rate)`` without decoding the samples."""
+    if sf is None:
+        from .wavfallback import read_wav
+
+        x, rate = read_wav(str(path))
+        return x.shape[0], x.shape[1], rate
     info = sf.info(str(path))
     return info.channels, info.frames, info.samplerate
 

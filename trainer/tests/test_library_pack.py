@@ -43,3 +43,33 @@ def test_vorbis_pack_is_readable(tmp_path):
     packed = Library(tmp_path / "pack")
     x = packed.load(packed.clips("target", "train")[0])
     assert x.dtype == np.float32 and len(x) > 0 and np.isfinite(x).all()
+
+
+def test_mulaw_pack_reads_the_same_without_libsndfile(tmp_path):
+    """The numpy WAV reader (for machines without soundfile) decodes μ-law like libsndfile."""
+    import soundfile as sf
+
+    from s5trainer.wavfallback import read_wav
+
+    make_dummy_library(tmp_path / "lib", rate=16000, per_split=(1, 0, 0))
+    pack_library(tmp_path / "lib", tmp_path / "pack", rate=16000, max_seconds={"train": 5}, codec="mulaw")
+    for c in Library(tmp_path / "pack").records[:5]:
+        ours, rate = read_wav(str(tmp_path / "pack" / c.file))
+        ref, ref_rate = sf.read(str(tmp_path / "pack" / c.file), dtype="float32", always_2d=True)
+        assert rate == ref_rate == 16000
+        np.testing.assert_allclose(ours, ref.T, atol=1e-6)
+
+
+def test_numpy_wav_reader_matches_libsndfile_for_pcm_and_float(tmp_path, rng):
+    import soundfile as sf
+
+    from s5trainer.wavfallback import read_wav
+
+    x = (rng.standard_normal((3, 1001)) * 0.3).clip(-1, 1).astype(np.float32)
+    for subtype in ("PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"):
+        p = tmp_path / f"{subtype}.wav"
+        sf.write(str(p), x.T, 22050, subtype=subtype)
+        ours, rate = read_wav(str(p))
+        ref, _ = sf.read(str(p), dtype="float32", always_2d=True)
+        assert rate == 22050 and ours.shape == (3, 1001), subtype
+        np.testing.assert_allclose(ours, ref.T, atol=1e-6, err_msg=subtype)

@@ -99,5 +99,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--budget", default="train=110,val=20",
                    help="splits to keep and seconds of target audio per class in each (default %(default)s)")
     k.add_argument("--max-clip-seconds", type=float, default=8.0)
-    k.add_argument("--codec", choices=("flac", "vorbis"), default="flac")
+    k.add_argument("--codec", choices=("flac", "vorbis", "mulaw"), default="flac")
     k.set_defaults(func=lambda a: __import__("s5trainer.library.pack", fromlist=["main_pack"]).main_pack(a))

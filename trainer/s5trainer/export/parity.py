@@ -1,0 +1,101 @@
+"""ONNX Runtime parity through the app's own engine (onnxruntime-node; Debian has no Python ORT).
+
+``run_onnx`` writes each input set as ``.npy`` files, runs ``test/tools/onnx-parity.ts`` with the
+repository's ``tsx`` and reads the outputs back. ``compare`` gives per-output max |ONNX - torch|.
+Tolerances: 1e-4 for waveform outputs, 1e-5 for probabilities.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import S5Error, ToolMissingError
+
+TOLERANCE = {"waveform": 1e-4, "probabilities": 1e-5}
+
+
+class ParityError(S5Error):
+    code = "parity_failed"
+
+    def __init__(self, message: str, report: dict | None = None):
+        super().__init__(message)
+        self.report = report or {}
+
+
+def repo_root() -> Path:
+    env = os.environ.get("S5_REPO")
+    return Path(env) if env else Path(__file__).resolve().parents[3]
+
+
+def node_engine_missing() -> str | None:
+    """None when node + onnxruntime-node + tsx are usable, else the reason."""
+    root = repo_root()
+    if shutil.which("node") is None:
+        return "node is not on PATH"
+    if not (root / "node_modules" / "onnxruntime-node" / "package.json").exists():
+        return f"{root}/node_modules/onnxruntime-node is missing (run npm ci)"
+    if not (root / "node_modules" / ".bin" / "tsx").exists():
+        return f"{root}/node_modules/.bin/tsx is missing (run npm ci)"
+    if not (root / "test" / "tools" / "onnx-parity.ts").exists():
+        return "test/tools/onnx-parity.ts is missing"
+    return None
+
+
+def run_onnx(onnx_path, input_sets: dict, threads: int = 1, repeat: int = 1,
+             timeout: float = 600) -> tuple[dict, dict]:
+    """input_sets {set: {input name: array}} -> ({set: {output name: array}}, timing report)."""
+    why = node_engine_missing()
+    if why:
+        raise ToolMissingError(f"cannot run ONNX Runtime (node engine): {why}")
+    root = repo_root()
+    with tempfile.TemporaryDirectory(prefix="s5-parity-") as tmp:
+        tin, tout = Path(tmp) / "in", Path(tmp) / "out"
+        for name, feeds in input_sets.items():
+            d = tin / name
+            d.mkdir(parents=True)
+            for k, v in feeds.items():
+                np.save(d / f"{k}.npy", np.ascontiguousarray(v, dtype=np.float32))
+        cmd = [str(root / "node_modules" / ".bin" / "tsx"), str(root / "test" / "tools" / "onnx-parity.ts"),
+               "--model", str(onnx_path), "--in", str(tin), "--out", str(tout),
+               "--threads", str(threads), "--repeat", str(repeat)]
+        proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise ParityError(f"onnxruntime-node run failed (rc {proc.returncode}): "
+                              f"{proc.stderr.strip()[-2000:]}")
+        report = json.loads((tout / "report.json").read_text())
+        outs = {}
+        for name in input_sets:
+            d = tout / name
+            outs[name] = {p.stem: np.load(p) for p in sorted(d.glob("*.npy"))}
+        return outs, report
+
+
+def tolerance_for(output_name: str) -> float:
+    return TOLERANCE.get(output_name, 1e-5)
+
+
+def compare(torch_outs: dict, onnx_outs: dict) -> dict:
+    """{set: {output: array}} x2 -> {"sets": {set: {output: err}}, "max": {output: err}, "ok"}."""
+    res = {"sets": {}, "max": {}, "ok": True, "tolerance": {}}
+    for name, outs in torch_outs.items():
+        res["sets"][name] = {}
+        for k, ref in outs.items():
+            got = onnx_outs.get(name, {}).get(k)
+            if got is None or got.shape != ref.shape:
+                err = float("inf")
+            else:
+                err = float(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))) if ref.size else 0.0
+                if not np.isfinite(got).all():
+                    err = float("inf")
+            res["sets"][name][k] = err
+            res["max"][k] = max(res["max"].get(k, 0.0), err)
+            res["tolerance"][k] = tolerance_for(k)
+            if not err < tolerance_for(k):
+                res["ok"] = False
+    return res
