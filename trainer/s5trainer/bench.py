@@ -70,16 +70,22 @@ def bench_synth(rates=(16000, 32000), seconds: float = 10.0, n: int = 30, librar
 
 
 def cmd_bench(args) -> int:
+    if args.what == "train":
+        from .bench_train import cmd_bench_train
+
+        return cmd_bench_train(args)
     if args.what != "synth":
-        raise SystemExit(f"unknown benchmark {args.what!r}; accepted: synth")
+        raise SystemExit(f"unknown benchmark {args.what!r}; accepted: synth, train, infer")
     rates = tuple(int(r) for r in args.rates.split(","))
     print(json.dumps(bench_synth(rates, args.seconds, args.n, args.library, args.rooms, args.mode, args.jobs)))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="throughput benchmarks (synth)")
-    p.add_argument("what", choices=("synth",))
+    from .bench_train import add_arguments as add_train_arguments
+
+    p = sub.add_parser("bench", help="throughput benchmarks: synth, train (bench infer: see `bench-infer`)")
+    p.add_argument("what", choices=("synth", "train"))
     p.add_argument("--rates", default="16000,32000")
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--n", type=int, default=30, help="mixtures per rate")
@@ -87,4 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rooms", default=None)
     p.add_argument("--mode", choices=("2025", "2026"), default="2025")
     p.add_argument("--jobs", type=int, default=1, help="also time the multi-process iterator with N workers")
+    add_train_arguments(p)
     p.set_defaults(func=cmd_bench)
+    from .bench_infer import register as register_infer
+
+    register_infer(sub)

@@ -19,13 +19,15 @@ _COMMANDS = (
     ("bench", "s5trainer.bench"),
     ("train", "s5trainer.train.cli"),
     ("doctor", "s5trainer.doctor"),
+    ("info", "s5trainer.info"),
+    ("export", "s5trainer.export.cli"),
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python3 -m s5trainer",
-        description="S5 Studio trainer: sound library, FOA rooms, scene synthesis.",
+        description="S5 Studio trainer: sound library, FOA rooms, scene synthesis, models, training, export.",
     )
     parser.add_argument("--version", action="version", version=f"s5trainer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -148,3 +148,13 @@ def test_info_cli_json(capsys):
 def test_bench_infer_smoke(capsys):
     res = json.loads(_run(["bench-infer", "--arch", "tag-small", "--seconds", "1", "--repeat", "1", "--json"], capsys))
     assert res["ratio_torch_over_ort"] > 0 and res["max_abs_err"] < 1e-5
+
+
+def test_missing_engine_is_reported(tmp_path, monkeypatch):
+    from s5trainer.errors import ToolMissingError
+    monkeypatch.setenv("S5_REPO", str(tmp_path))              # no node_modules there
+    monkeypatch.setattr(parity_mod, "python_ort_available", lambda: False)
+    assert parity_mod.node_engine_missing()                  # a reason, not None
+    with pytest.raises(ToolMissingError):
+        export_model(build_model("tag-small"), tmp_path / "m", {"parity_audio": []})
+    assert not (tmp_path / "m").exists()

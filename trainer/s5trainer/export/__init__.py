@@ -115,9 +115,9 @@ def export_model(model, out_dir, meta: dict | None = None, *, check_parity: bool
             sets = parity_inputs(model, meta)
             ref = _torch_outputs(model, sets)
             feeds = {n: {k: v.numpy() for k, v in zip(model.input_names, ins)} for n, ins in sets.items()}
-            got, _timing = run_onnx(onnx_path, feeds, threads=threads)
+            got, timing = run_onnx(onnx_path, feeds, threads=threads)
             parity = compare(ref, got)
-            parity["engine"] = "onnxruntime-node"
+            parity["engine"] = timing.get("engine", "onnxruntime-node")
             if not parity["ok"]:
                 raise ParityError(
                     "ONNX Runtime output differs from PyTorch beyond tolerance: "

@@ -172,7 +172,8 @@ def model_card(man: dict, parity: dict | None, extra: dict | None = None) -> str
     lines += [f"- {k}: {v:g}" for k, v in man["metrics"].items()] or ["- none recorded"]
     if parity:
         lines += ["", "## Export parity (ONNX Runtime vs PyTorch)", "",
-                  f"Engine: onnxruntime-node; status: {'passed' if parity.get('ok') else 'FAILED'}.", ""]
+                  f"Engine: {parity.get('engine', 'onnxruntime-node')}; status: "
+                  f"{'passed' if parity.get('ok') else 'FAILED'}.", ""]
         for k, v in parity.get("max", {}).items():
             lines.append(f"- `{k}`: max |Δ| = {v:.3g} (tolerance {parity['tolerance'][k]:g}) over input sets "
                          f"{', '.join(parity.get('sets', {}))}")

@@ -1,7 +1,9 @@
 """ONNX Runtime parity through the app's own engine (onnxruntime-node; Debian has no Python ORT).
 
 ``run_onnx`` writes each input set as ``.npy`` files, runs ``test/tools/onnx-parity.ts`` with the
-repository's ``tsx`` and reads the outputs back. ``compare`` gives per-output max |ONNX - torch|.
+repository's ``tsx`` and reads the outputs back. Where the node engine is missing (e.g. a GPU
+box without ``npm ci``) but the Python ``onnxruntime`` package is installed, that is used instead
+(``engine`` in the timing report says which). ``compare`` gives per-output max |ONNX - torch|.
 Tolerances: 1e-4 for waveform outputs, 1e-5 for probabilities.
 """
 from __future__ import annotations
@@ -47,12 +49,48 @@ def node_engine_missing() -> str | None:
     return None
 
 
+def _run_python_ort(onnx_path, input_sets: dict, threads: int, repeat: int) -> tuple[dict, dict]:
+    import time
+
+    import onnxruntime as ort  # optional dependency (pip); absent on Debian
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = int(threads)
+    so.inter_op_num_threads = 1
+    t0 = time.perf_counter()
+    sess = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+    report = {"create_ms": (time.perf_counter() - t0) * 1000, "threads": threads,
+              "engine": "onnxruntime-python", "runs": {}}
+    outs = {}
+    names = [o.name for o in sess.get_outputs()]
+    for name, feeds in input_sets.items():
+        times = []
+        for _ in range(max(1, repeat)):
+            t = time.perf_counter()
+            res = sess.run(names, {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in feeds.items()})
+            times.append((time.perf_counter() - t) * 1000)
+        outs[name] = dict(zip(names, res))
+        report["runs"][name] = times
+    return outs, report
+
+
+def python_ort_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
 def run_onnx(onnx_path, input_sets: dict, threads: int = 1, repeat: int = 1,
              timeout: float = 600) -> tuple[dict, dict]:
     """input_sets {set: {input name: array}} -> ({set: {output name: array}}, timing report)."""
     why = node_engine_missing()
     if why:
-        raise ToolMissingError(f"cannot run ONNX Runtime (node engine): {why}")
+        if python_ort_available():
+            return _run_python_ort(onnx_path, input_sets, threads, repeat)
+        raise ToolMissingError(f"cannot run ONNX Runtime: node engine unavailable ({why}) and no Python "
+                               "onnxruntime; run 'npm ci' in the repository (or pip install onnxruntime), "
+                               "or export with --skip-parity")
     root = repo_root()
     with tempfile.TemporaryDirectory(prefix="s5-parity-") as tmp:
         tin, tout = Path(tmp) / "in", Path(tmp) / "out"
@@ -69,6 +107,7 @@ def run_onnx(onnx_path, input_sets: dict, threads: int = 1, repeat: int = 1,
             raise ParityError(f"onnxruntime-node run failed (rc {proc.returncode}): "
                               f"{proc.stderr.strip()[-2000:]}")
         report = json.loads((tout / "report.json").read_text())
+        report["engine"] = "onnxruntime-node"
         outs = {}
         for name in input_sets:
             d = tout / name
