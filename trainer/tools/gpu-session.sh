@@ -4,7 +4,8 @@
 # checkpoints and the event streams in $OUT. Run from the repository root:
 #   PACK=.device/pack OUT=/some/dir bash trainer/tools/gpu-session.sh 420 [cuda|cpu]
 # The pack comes from `python3 -m s5trainer library pack --codec mulaw` (readable without
-# libsndfile); rooms are simulated on the box. Export to ONNX happens afterwards on the CPU machine.
+# libsndfile); rooms are simulated on the box. MODELS picks the configs (default: both);
+# EXTRA adds `train` options, e.g. EXTRA='--set model.init=PATH' to continue from weights. Export to ONNX happens afterwards on the CPU machine.
 set -u
 BUDGET=${1:-420}
 DEVICE=${2:-cuda}
@@ -20,16 +21,16 @@ $PY -m s5trainer rooms bank --n ${ROOMS:-40} --rate 16000 --positions 16 --max-s
   --out "$S5_DATA_DIR/rooms/default" > "$OUT/setup.log" 2>&1 || { echo "room bank failed"; tail -20 "$OUT/setup.log"; exit 1; }
 echo "setup took $((SECONDS - t0)) s" | tee -a "$OUT/setup.log"
 left=$((BUDGET - (SECONDS - t0)))
-for m in sep-small-16k tag-small; do
+for m in ${MODELS:-sep-small-16k tag-small}; do
   timeout -k 60 -s TERM "$left" $PY -m s5trainer train --config "trainer/configs/gpu/$m.yaml" \
     --workdir "/tmp/s5runs/$m" --device "$DEVICE" ${EXTRA:-} > "$OUT/$m.events.jsonl" 2> "/tmp/s5runs-$m.log" &
 done
 wait
 # weights-only copies (the optimizer state would triple the size)
-$PY - "$OUT" <<'PYEOF'
+$PY - "$OUT" ${MODELS:-sep-small-16k tag-small} <<'PYEOF'
 import sys, torch
 out = sys.argv[1]
-for m in ("sep-small-16k", "tag-small"):
+for m in sys.argv[2:]:
     try:
         ck = torch.load(f"/tmp/s5runs/{m}/checkpoints/last.pt", map_location="cpu", weights_only=False)
     except Exception as e:  # noqa: BLE001
@@ -38,5 +39,5 @@ for m in ("sep-small-16k", "tag-small"):
     torch.save(keep, f"{out}/{m}.pt")
     print(f"{m}: step {ck.get('step')}")
 PYEOF
-for m in sep-small-16k tag-small; do echo "== $m"; tail -c 20000 "/tmp/s5runs-$m.log"; done > "$OUT/train.log"
+for m in ${MODELS:-sep-small-16k tag-small}; do echo "== $m"; tail -c 20000 "/tmp/s5runs-$m.log"; done > "$OUT/train.log"
 tail -n 3 "$OUT"/*.events.jsonl

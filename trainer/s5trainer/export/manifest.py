@@ -76,7 +76,7 @@ def build_manifest(model, sha256: str, meta: dict | None = None) -> dict:
         "sha256": sha256,
         "params": int(meta.get("params") or architecture_params(model)),
         "provenance": prov,
-        "metrics": {str(k): float(v) for k, v in (meta.get("metrics") or {}).items()},
+        "metrics": {str(k): float(v) for k, v in (meta.get("metrics") or {}).items() if v is not None},
         "licence": str(meta.get("licence") or "Apache-2.0"),
     }
     decision = meta.get("decision") or default_decision(model)
