@@ -144,7 +144,7 @@ class Trainer:
                          "channels": int(c.channels), "slots": int(c.slots), "labels": list(c.labels),
                          "step": self.step, "best_step": self.best_step, "best_value": self.best_value,
                          "metrics": self.last_metrics, "params": sum(p.numel() for p in c.parameters()),
-                         "trainer_version": __version__, "torch_version": torch.__version__}}
+                         "trainer_version": __version__, "torch_version": str(torch.__version__)}}
 
     def save_last(self) -> None:
         state = self._state()
