@@ -110,24 +110,24 @@ async function* fields(cur: FileCursor, start: number, end: number): AsyncGenera
     const [tag, afterTag] = await cur.varint(pos);
     const field = Math.floor(tag / 8);
     const wire = tag % 8;
-    let f: Field;
-    if (wire === WIRE_VARINT) {
-      const [value, next] = await cur.varint(afterTag);
-      f = { field, wire, start: afterTag, end: next, value };
-    } else if (wire === WIRE_LEN) {
-      const [len, payload] = await cur.varint(afterTag);
-      f = { field, wire, start: payload, end: payload + len, value: len };
-    } else if (wire === WIRE_I64) {
-      f = { field, wire, start: afterTag, end: afterTag + 8, value: 0 };
-    } else if (wire === WIRE_I32) {
-      f = { field, wire, start: afterTag, end: afterTag + 4, value: 0 };
-    } else {
-      throw new OnnxFormatError(`unsupported protobuf wire type ${wire} at byte ${pos}`);
-    }
+    const second = wire === WIRE_VARINT || wire === WIRE_LEN ? await cur.varint(afterTag) : null;
+    const f = shapeField(field, wire, afterTag, second, ` at byte ${pos}`);
     if (f.end > end) throw new OnnxFormatError(`field ${field} at byte ${pos} runs past its message`);
     yield f;
     pos = f.end;
   }
+}
+
+/**
+ * The extent of one field once its tag is read. `second` is the varint that follows the tag for
+ * VARINT (the value) and LEN (the payload length) fields: `[value, offset after it]`.
+ */
+function shapeField(field: number, wire: number, afterTag: number, second: [number, number] | null, where: string): Field {
+  if (wire === WIRE_VARINT && second) return { field, wire, start: afterTag, end: second[1], value: second[0] };
+  if (wire === WIRE_LEN && second) return { field, wire, start: second[1], end: second[1] + second[0], value: second[0] };
+  if (wire === WIRE_I64) return { field, wire, start: afterTag, end: afterTag + 8, value: 0 };
+  if (wire === WIRE_I32) return { field, wire, start: afterTag, end: afterTag + 4, value: 0 };
+  throw new OnnxFormatError(`unsupported protobuf wire type ${wire}${where}`);
 }
 
 /** Fields of a small message already in memory. */
@@ -137,20 +137,8 @@ function* memFields(buf: Buffer): Generator<Field> {
     const [tag, afterTag] = readVarint(buf, pos, buf.length, pos);
     const field = Math.floor(tag / 8);
     const wire = tag % 8;
-    let f: Field;
-    if (wire === WIRE_VARINT) {
-      const [value, next] = readVarint(buf, afterTag, buf.length, afterTag);
-      f = { field, wire, start: afterTag, end: next, value };
-    } else if (wire === WIRE_LEN) {
-      const [len, payload] = readVarint(buf, afterTag, buf.length, afterTag);
-      f = { field, wire, start: payload, end: payload + len, value: len };
-    } else if (wire === WIRE_I64) {
-      f = { field, wire, start: afterTag, end: afterTag + 8, value: 0 };
-    } else if (wire === WIRE_I32) {
-      f = { field, wire, start: afterTag, end: afterTag + 4, value: 0 };
-    } else {
-      throw new OnnxFormatError(`unsupported protobuf wire type ${wire}`);
-    }
+    const second = wire === WIRE_VARINT || wire === WIRE_LEN ? readVarint(buf, afterTag, buf.length, afterTag) : null;
+    const f = shapeField(field, wire, afterTag, second, '');
     if (f.end > buf.length) throw new OnnxFormatError(`field ${field} runs past its message`);
     yield f;
     pos = f.end;
