@@ -10,7 +10,7 @@ APT_PACKAGES=(
   chromium
   python3-torch python3-numpy python3-scipy python3-soundfile python3-pytest python3-h5py python3-yaml
   sox libsox-fmt-all flac
-  fluidsynth
+  fluidsynth timgm6mb-soundfont
 )
 
 echo "== npm ci"
