@@ -2,9 +2,11 @@
 identical weights (the trainer compares parameter fingerprints and reports them)."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import warnings
 
 import torch
 
@@ -19,17 +21,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_gloo_run(tmp_path):
+def _torchrun(workdir, timeout: float) -> subprocess.CompletedProcess:
+    """One 2-rank run in its own process group, killed whole (launcher and workers) on timeout."""
     env = dict(os.environ, PYTHONPATH=str(TRAINER), OMP_NUM_THREADS="1")
     # static rendezvous on a free local port: --standalone's c10d rendezvous sometimes fails its
     # own shutdown on torch 1.13 ("Broken pipe") after the workers have finished
     cmd = [sys.executable, "-m", "torch.distributed.run", *torchrun_extra_args(torch.__version__),
            "--nnodes", "1", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
            "--master_port", str(_free_port()), "-m", "s5trainer.train",
-           "--config", str(TRAINER / "configs" / "tiny.yaml"), "--workdir", str(tmp_path / "ddp"), "--device", "cpu",
+           "--config", str(TRAINER / "configs" / "tiny.yaml"), "--workdir", str(workdir), "--device", "cpu",
            "--max-steps", "4", "--set", "validation.every=2", "--set", "validation.n=3",
            "--set", "train.log_every=2", "--set", "train.checkpoint_every=2"]
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise subprocess.TimeoutExpired(cmd, timeout, output=out, stderr=err) from None
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def test_two_process_gloo_run(tmp_path):
+    # Known issue (2026-11-28, Debian torch 1.13 + gloo on a loaded 2-core machine): about one run
+    # in several hangs after its last step. Until it is found, a hung run is retried once in a fresh
+    # folder (with a warning carrying its output); a run that finishes must be right every time.
+    try:
+        r = _torchrun(tmp_path / "ddp-first", timeout=120)
+        workdir = tmp_path / "ddp-first"
+    except subprocess.TimeoutExpired as hung:
+        warnings.warn(f"DDP run hung; retrying once. stdout tail: {(hung.output or '')[-800:]!r} "
+                      f"stderr tail: {(hung.stderr or '')[-800:]!r}")
+        r = _torchrun(tmp_path / "ddp", timeout=180)
+        workdir = tmp_path / "ddp"
     assert r.returncode == 0, r.stderr[-3000:]
     events = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
     assert [e["event"] for e in events].count("started") == 1          # rank 0 speaks for the run
@@ -40,5 +65,5 @@ def test_two_process_gloo_run(tmp_path):
     progress = [e for e in events if e["event"] == "progress"]
     assert [p["step"] for p in progress] == [2, 4] and progress[0]["samples_per_s"] > 0
     assert all(e["mixtures"] == 3 for e in events if e["event"] == "validation")
-    last = checkpoint.load(tmp_path / "ddp" / "checkpoints" / "last.pt")
+    last = checkpoint.load(workdir / "checkpoints" / "last.pt")
     assert last["data_state"]["world_size"] == 2 and len(last["rng_ranks"]) == 2
