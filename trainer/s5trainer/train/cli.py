@@ -34,12 +34,14 @@ def cmd_train(args, builder=default_builder, stream=None) -> int:
                     workdir / "events.jsonl" if rank == 0 and not foreign else None)
     stop = StopFlag().install()
     trainer = None
+    code = 1
     try:
         cfg = load_config(args.config, args.set or ()) if (args.config or args.set) else None
         opts = RunOptions(workdir, cfg, args.resume, args.device, args.max_steps, tuple(sys.argv))
         trainer = Trainer(opts, events, stop, builder)
         trainer.setup()
-        return trainer.run()
+        code = trainer.run()
+        return code
     except BaseException as exc:  # noqa: BLE001 - every failure must reach the engine as an event
         tb = traceback.format_exc()
         log(tb, rank)
@@ -55,6 +57,13 @@ def cmd_train(args, builder=default_builder, stream=None) -> int:
         if trainer is not None and hasattr(trainer, "dist"):
             from .distributed import teardown
             teardown(trainer.dist)
+            if trainer.dist.active:
+                # Leave before the DDP wrapper is freed: on torch 1.13/gloo its native destructor
+                # sometimes blocked for good once the peer rank had exited (one run in ~4 on a
+                # loaded 2-core machine). Events are closed and checkpoints are on disk by now.
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
