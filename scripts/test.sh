@@ -3,7 +3,7 @@
 # exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p test-results
+mkdir -p test-results && rm -f test-results/vitest.json test-results/e2e.json test-results/pytest.xml  # no stale counts
 export PATH="$PWD/node_modules/.bin:$PATH"  # call tools directly: npx re-warns about .npmrc keys
 failed=()
 run() {
@@ -19,6 +19,6 @@ run pytest bash scripts/pytest.sh --junitxml=test-results/pytest.xml
 run build-renderer vite build --config vite.renderer.config.mts --logLevel warn
 run e2e vitest run --config vitest.e2e.config.mts --reporter=default --reporter=json --outputFile.json=test-results/e2e.json
 echo
-node scripts/test-summary.mjs
-if [ ${#failed[@]} -gt 0 ]; then echo "failed suites: ${failed[*]}"; exit 1; fi
-echo "all suites passed"
+if [ ${#failed[@]} -gt 0 ]; then echo "failed suites: ${failed[*]}"; else echo "all suites passed"; fi
+node scripts/test-summary.mjs   # the closing line: "tests: N passed, N failed, N skipped"
+[ ${#failed[@]} -eq 0 ]
