@@ -8,6 +8,7 @@
  *   'ready' follows once it is back. Calls made while disconnected wait briefly for the socket.
  * Browser-only APIs (WebSocket); Node tests inject the `ws` package's WebSocket instead.
  */
+import { EventListeners, type EngineEventListener } from '../../shared/event-listeners';
 import type { CallReply, S5MethodName } from '../../shared/api';
 import type { Transport } from '../../shared/client';
 import { decodeFrame, encodeFrame, type WireMessage } from '../../shared/wire';
@@ -51,7 +52,6 @@ export function connectWebSocketTransport(url: string, token: string, options: W
   return connection.firstOpen().then(() => connection);
 }
 
-type Listener = (event: string, payload: unknown) => void;
 interface Pending {
   method: string;
   resolve: (reply: CallReply) => void;
@@ -60,7 +60,7 @@ interface Pending {
 class WsConnection implements WsTransport {
   private socket: SocketLike | null = null;
   private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new EventListeners((err) => console.error('s5: an event listener threw', err));
   private openWaiters: (() => void)[] = [];
   private nextId = 1;
   private attempt = 0;
@@ -121,9 +121,8 @@ class WsConnection implements WsTransport {
     });
   }
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  subscribe(listener: EngineEventListener): () => void {
+    return this.listeners.add(listener);
   }
 
   close(): void {
@@ -225,12 +224,6 @@ class WsConnection implements WsTransport {
   }
 
   private emit(event: string, payload: unknown): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event, payload);
-      } catch (err) {
-        console.error('s5: an event listener threw', err);
-      }
-    }
+    this.listeners.emit(event, payload);
   }
 }

@@ -10,6 +10,7 @@
  *     `crashWindowMs` it gives up with a 'failed' status and every call fails with that reason.
  * Calls made while the engine (re)starts wait for it to be ready. Nothing here imports electron.
  */
+import { EventListeners, type EngineEventListener } from '../../../shared/event-listeners';
 import {
   S5_EVENTS,
   SHELL_METHODS,
@@ -56,7 +57,7 @@ export interface EngineHostOptions {
   log?: (line: string) => void;
 }
 
-export type HostListener = (event: string, payload: unknown) => void;
+export type HostListener = EngineEventListener;
 export type HostState = 'idle' | 'starting' | 'ready' | 'restarting' | 'failed' | 'disposed';
 
 interface PendingCall {
@@ -74,7 +75,9 @@ export function describeExit(exit: EngineExit): string {
 
 export class EngineHost {
   private readonly opts: Required<Omit<EngineHostOptions, 'launch'>> & Pick<EngineHostOptions, 'launch'>;
-  private readonly listeners = new Set<HostListener>();
+  private readonly listeners = new EventListeners((err) =>
+    this.opts.log(`[s5 engine host] an event listener threw: ${messageOf(err)}`),
+  );
   private readonly pending = new Map<number, PendingCall>();
   private proc: EngineProcess | null = null;
   private readyPromise: Promise<void> | null = null;
@@ -123,8 +126,7 @@ export class EngineHost {
   }
 
   subscribe(listener: HostListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Sends one call to the engine. Never rejects: failures come back as `{ok:false}` replies. */
@@ -314,13 +316,7 @@ export class EngineHost {
   }
 
   private emit(event: string, payload: unknown): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(event, payload);
-      } catch (err) {
-        this.opts.log(`[s5 engine host] an event listener threw: ${messageOf(err)}`);
-      }
-    }
+    this.listeners.emit(event, payload);
   }
 }
 
