@@ -5,16 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: Chromium (e2e tests), Python + PyTorch stack for trainer/, sox/flac (fixtures).
+# System packages: Chromium (e2e tests), Python + PyTorch stack for trainer/, sox/flac (fixtures),
+# a C++ toolchain (npm ci compiles naudiodon, the PortAudio binding), ALSA/PulseAudio user-space
+# pieces for the live-capture tests (ALSA file plugin, PulseAudio null sink; no sound card needed).
 APT_PACKAGES=(
   chromium
+  g++ make python3
+  libasound2 alsa-utils pulseaudio pulseaudio-utils libasound2-plugins
   python3-torch python3-numpy python3-scipy python3-soundfile python3-pytest python3-h5py python3-yaml
   sox libsox-fmt-all flac
   fluidsynth timgm6mb-soundfont
 )
-
-echo "== npm ci"
-npm ci --no-audit --no-fund
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -45,6 +46,10 @@ else
     fi
   fi
 fi
+
+# After the system packages: npm ci compiles naudiodon with g++.
+echo "== npm ci"
+npm ci --no-audit --no-fund
 
 # What the tests will find (one line each).
 [ -x /usr/bin/chromium ] && echo "ok chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)" \

@@ -11,6 +11,9 @@ import { S5ErrorDataSchema } from './errors';
 import { EvaluateRequestSchema, EvaluateResultSchema } from './evaluate';
 import { TASKS } from './labels';
 import { S5ResultSchema, StemFormatSchema } from './result';
+import { LIVE_EVENTS, LIVE_METHODS } from './api-live';
+import { SCENE_EVENTS, SCENE_METHODS } from './api-scene';
+import { TRAIN_EVENTS, TRAIN_METHODS } from './api-train';
 
 /** Longest path we accept from a client; longer is certainly not a path (PATH_MAX is 4096). */
 const PathSchema = z.string().min(1).max(4096);
@@ -196,6 +199,10 @@ export const S5_METHODS = {
   cancel: { input: z.object({ jobId: JobIdSchema }), output: z.object({ cancelled: z.boolean() }) },
   /** Served by the shell (Electron dialog), not by the engine. */
   pickFile: { input: PickFileRequestSchema, output: PickFileResultSchema },
+  // Each workflow's own methods live in its file (api-scene.ts, api-live.ts, api-train.ts).
+  ...SCENE_METHODS,
+  ...LIVE_METHODS,
+  ...TRAIN_METHODS,
 } as const;
 
 export type S5MethodName = keyof typeof S5_METHODS;
@@ -226,6 +233,9 @@ export const ProgressEventSchema = z.object({
 export const S5_EVENTS = {
   engineStatus: EngineStatusEventSchema,
   progress: ProgressEventSchema,
+  ...SCENE_EVENTS,
+  ...LIVE_EVENTS,
+  ...TRAIN_EVENTS,
 } as const;
 export type S5EventName = keyof typeof S5_EVENTS;
 export const S5_EVENT_NAMES = Object.keys(S5_EVENTS) as S5EventName[];

@@ -27,6 +27,10 @@ import { ModelRegistry, type RegistryOptions } from './models/registry';
 import { Pipeline } from './pipeline/facade';
 import type { PipelineProgress } from './pipeline/process';
 import { APP_VERSION } from './version';
+import type { EngineContext, EngineModule, Handlers, Runtime } from './context';
+import { liveModule } from './live/module';
+import { sceneModule } from './scene/module';
+import { trainingModule } from './training/module';
 
 export type EventSink = (event: string, payload: unknown) => void;
 
@@ -43,17 +47,24 @@ export interface EngineOptions {
   inference?: InferenceOptions;
 }
 
-type Handlers = { [M in S5MethodName]?: (arg: S5ParsedInput<M>) => Promise<S5Output<M>> };
-
 export class Engine {
   private readonly handlers: Handlers;
-  private runtime: { registry: ModelRegistry; inference: InferenceHost; pipeline: Pipeline } | null = null;
+  private runtime: Runtime | null = null;
+  /** The workflow modules (scene, live, training), each serving its part of the contract. */
+  private readonly modules: EngineModule[];
   /** Running separate/tag calls by jobId, for `cancel`. */
   private readonly jobs = new Map<string, AbortController>();
 
   constructor(private readonly options: EngineOptions) {
     const importDir = options.importDir ?? path.join(os.tmpdir(), 's5-studio-imports');
+    const ctx: EngineContext = {
+      emit: (event, payload) => this.emit(event, payload),
+      runtime: () => this.models(),
+      job: (jobId, run) => this.job(jobId, run),
+    };
+    this.modules = [sceneModule(ctx), liveModule(ctx), trainingModule(ctx)];
     this.handlers = {
+      ...Object.assign({}, ...this.modules.map((m) => m.handlers)),
       getEngineInfo: async () => ({
         version: APP_VERSION,
         shell: options.shell,
@@ -110,7 +121,7 @@ export class Engine {
   }
 
   /** Registry, inference worker and pipeline, created on first use (the worker starts lazily too). */
-  private models(): { registry: ModelRegistry; inference: InferenceHost; pipeline: Pipeline } {
+  private models(): Runtime {
     if (!this.runtime) {
       const registry = new ModelRegistry(this.options.registry);
       const inference = new InferenceHost(this.options.inference);
@@ -136,6 +147,7 @@ export class Engine {
   /** Stops the inference worker (sessions are released with it). */
   async dispose(): Promise<void> {
     for (const job of this.jobs.values()) job.abort();
+    await Promise.allSettled(this.modules.map((m) => m.dispose?.()));
     await this.runtime?.inference.dispose();
     this.runtime = null;
   }
