@@ -11,7 +11,8 @@ import { startWebBridge, type WebBridge } from '../../src/main/web/server';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const realdata = (name: string) => path.resolve(repoRoot, '../shared/realdata', name);
-export const RENDERER_DIR = path.join(repoRoot, '.vite/renderer/main_window');
+/** The built renderer; `S5_RENDERER_DIR` points elsewhere (parallel builds of work in progress). */
+export const RENDERER_DIR = process.env.S5_RENDERER_DIR ? path.resolve(process.env.S5_RENDERER_DIR) : path.join(repoRoot, '.vite/renderer/main_window');
 
 /** The flags research/stack.md §4 found to work for Debian's Chromium in a container. */
 export const CHROMIUM_ARGS = [
