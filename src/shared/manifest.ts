@@ -19,11 +19,20 @@ export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 
 export const DecisionRuleSchema = z
   .object({
+    /** The probability a class needs to be selected (every class without its own threshold). */
     threshold: z.number().min(0).max(1),
+    /** Per-class thresholds (label → probability), e.g. tuned on a validation set by `s5 models calibrate`. */
+    thresholds: z.partialRecord(z.enum(S5_LABELS), z.number().min(0).max(1)).optional(),
     min_events: z.number().int().min(0),
     max_events: z.number().int().min(1),
   })
   .refine((r) => r.min_events <= r.max_events, { message: 'min_events must not exceed max_events' });
+export type DecisionRule = z.infer<typeof DecisionRuleSchema>;
+
+/** The threshold the decision rule applies to `label`. */
+export function classThreshold(rule: Pick<DecisionRule, 'threshold' | 'thresholds'>, label: string): number {
+  return rule.thresholds?.[label as keyof NonNullable<DecisionRule['thresholds']>] ?? rule.threshold;
+}
 
 export const ModelManifestSchema = z
   .object({
@@ -60,5 +69,9 @@ export const ModelManifestSchema = z
   .refine((m) => m.kind !== 'tagger' || m.decision !== undefined, {
     message: 'a tagger needs a decision rule',
     path: ['decision'],
+  })
+  .refine((m) => Object.keys(m.decision?.thresholds ?? {}).every((l) => (m.labels as string[]).includes(l)), {
+    message: "decision.thresholds names a class that is not in the model's labels",
+    path: ['decision', 'thresholds'],
   });
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;

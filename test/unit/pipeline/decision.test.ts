@@ -43,6 +43,26 @@ describe('2025 multi-label rule', () => {
   });
 });
 
+describe('per-class thresholds (decision.thresholds)', () => {
+  const rule = { ...RULE_2025, thresholds: { Buzzer: 0.2, Speech: 0.95 } };
+
+  it('a class with its own threshold is held to it; the others keep the default', () => {
+    // Buzzer 0.3 passes its 0.2; Speech 0.9 fails its 0.95; Dishes 0.7 passes the default 0.5.
+    const d = decodeMultilabel(probs({ Speech: 0.9, Dishes: 0.7, Buzzer: 0.3 }), S5_LABELS, rule);
+    expect(d.picks.map((p) => [p.label, p.passed])).toEqual([['Buzzer', true], ['Dishes', true]]);
+  });
+
+  it('a class below its threshold can still be forced by min_events, marked as not passed', () => {
+    const d = decodeMultilabel(probs({ Speech: 0.9 }), S5_LABELS, rule);
+    expect(d.picks).toEqual([{ label: 'Speech', confidence: expect.closeTo(0.9, 6), passed: false }]);
+  });
+
+  it('the 2026 slot rule uses the per-class threshold of the slot argmax', () => {
+    const d = decodeSlots(slots([['Speech', 0.9], ['Buzzer', 0.3]]), S5_LABELS, { ...RULE_2026, thresholds: { Speech: 0.95, Buzzer: 0.25 } });
+    expect(d.picks.map((p) => p.label)).toEqual(['Buzzer']);
+  });
+});
+
 describe('2026 per-slot rule', () => {
   it('argmax per slot; duplicates allowed; silence slots dropped (stable order)', () => {
     const d = decodeSlots(slots([['Speech', 0.8], ['silence', 0.9], ['Speech', 0.7]]), S5_LABELS, RULE_2026);

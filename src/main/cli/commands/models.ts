@@ -6,13 +6,15 @@ import type { ModelInfo } from '../../../shared/api';
 import { activeInfo, listModelInfo, toModelInfo } from '../../engine/models/info';
 import { ModelRegistry } from '../../engine/models/registry';
 import { EXIT, UsageError, type CliIO, type Command } from '../io';
-import { parseWithFiles } from './separate';
+import { CALIBRATE_HELP, runCalibrate } from './calibrate';
+import { parseWithFiles, RUNTIME_OPTIONS } from './separate';
 
 const HELP = `Usage: s5 models list [--json]
        s5 models info ID [--json]
        s5 models import PATH [--force]
        s5 models activate ID [ID]
        s5 models remove ID
+${CALIBRATE_HELP.replace(/^\s+/, '       ')}
 
 Models live in the shipped models folder and in the user's folder (<data>/models/<id>/,
 data = $S5_DATA_DIR, else $XDG_DATA_HOME/s5-studio, else ~/.local/share/s5-studio). Each
@@ -27,11 +29,17 @@ the reason, and is never used.
   activate   make a tagger and/or a separator the active ones (saved in settings.json)
   remove ID  delete a user model (shipped models cannot be removed)
 
-Options: --json (list, info), --force (import), -h/--help.
+Options: --json (list, info, calibrate), --force (import, calibrate), --threads N and
+--provider P (calibrate), -h/--help.
 Exit status: 0 success, 1 data error, 2 usage error.
 `;
 
 const OPTIONS = {
+  ...RUNTIME_OPTIONS,
+  soundscapes: { type: 'string' },
+  oracle: { type: 'string' },
+  id: { type: 'string' },
+  out: { type: 'string' },
   json: { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -77,7 +85,7 @@ async function runModels(args: string[], io: CliIO): Promise<number> {
       else {
         const m = entry.manifest;
         io.stdout(`${row(info)}\n  folder    ${entry.dir}\n`);
-        if (m) io.stdout(`  name      ${m.name}\n  arch      ${m.architecture}, ${m.params} parameters\n  inputs    ${m.inputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join('; ')}\n  outputs   ${m.outputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join('; ')}\n${m.decision ? `  decision  threshold ${m.decision.threshold}, events ${m.decision.min_events}…${m.decision.max_events}\n` : ''}  licence   ${m.licence}\n`);
+        if (m) io.stdout(`  name      ${m.name}\n  arch      ${m.architecture}, ${m.params} parameters\n  inputs    ${m.inputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join('; ')}\n  outputs   ${m.outputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join('; ')}\n${m.decision ? `  decision  threshold ${m.decision.threshold}${m.decision.thresholds ? ` (per class: ${Object.entries(m.decision.thresholds).map(([l, t]) => `${l} ${t}`).join(', ')})` : ''}, events ${m.decision.min_events}…${m.decision.max_events}\n` : ''}  licence   ${m.licence}\n`);
         for (const e of entry.errors) io.stdout(`  error     ${e}\n`);
       }
       return entry.valid ? EXIT.ok : EXIT.dataError;
@@ -101,9 +109,13 @@ async function runModels(args: string[], io: CliIO): Promise<number> {
       io.stdout(`removed '${rest[0]}'\n`);
       return EXIT.ok;
     }
+    case 'calibrate': {
+      expectArgs(sub, rest, 1, 1);
+      return runCalibrate(rest[0], v, io);
+    }
     case undefined:
-      throw new UsageError('models: name a subcommand: list, info, import, activate, remove');
+      throw new UsageError('models: name a subcommand: list, info, import, activate, remove, calibrate');
     default:
-      throw new UsageError(`models: unknown subcommand '${sub}' (list, info, import, activate, remove)`);
+      throw new UsageError(`models: unknown subcommand '${sub}' (list, info, import, activate, remove, calibrate)`);
   }
 }

@@ -2,6 +2,9 @@
  * From tagger outputs to labels: the task table (output kind → decoder) and the recording-level
  * tally. One decoder per tagger output kind (roles.ts):
  *
+ * Each class is held to its threshold: `decision.thresholds[label]` when the manifest has one (tuned
+ * by `s5 models calibrate`), else `decision.threshold`.
+ *
  * - multilabel [labels] (2025, sigmoid; spec s5-task.md §3.3): the classes with p ≥ threshold, the
  *   max_events most probable of them; if fewer than min_events, the most probable others are
  *   added (argmax first); listed in CLASS-INDEX order.
@@ -16,7 +19,7 @@
  * exactly one window this is the official rule unchanged.
  */
 import { S5_LABELS, type S5Label } from '../../../shared/labels';
-import type { ModelManifest } from '../../../shared/manifest';
+import { classThreshold, type ModelManifest } from '../../../shared/manifest';
 import { taggerOutputKind, type TaggerOutputKind } from '../models/roles';
 
 export interface Pick {
@@ -44,13 +47,14 @@ export function decodeMultilabel(out: Float32Array, labels: readonly S5Label[], 
   const n = labels.length;
   const probs = Float64Array.from(out.subarray(0, n));
   const order = byProbability(probs, n);
-  const chosen = order.filter((c) => probs[c] >= rule.threshold).slice(0, rule.max_events);
+  const threshold = labels.map((l) => classThreshold(rule, l));
+  const chosen = order.filter((c) => probs[c] >= threshold[c]).slice(0, rule.max_events);
   for (const c of order) {
     if (chosen.length >= rule.min_events) break;
     if (!chosen.includes(c)) chosen.push(c);
   }
   chosen.sort((a, b) => a - b);
-  return { probs, picks: chosen.map((c) => ({ label: labels[c], confidence: probs[c], passed: probs[c] >= rule.threshold })) };
+  return { probs, picks: chosen.map((c) => ({ label: labels[c], confidence: probs[c], passed: probs[c] >= threshold[c] })) };
 }
 
 export function decodeSlots(out: Float32Array, labels: readonly S5Label[], rule: Rule): WindowDecision {
@@ -69,7 +73,7 @@ export function decodeSlots(out: Float32Array, labels: readonly S5Label[], rule:
       probs[c] = Math.max(probs[c], row[c]);
       if (row[c] > row[best]) best = c;
     }
-    if (arg < n && row[arg] >= rule.threshold) filled.push({ slot: s, pick: { label: labels[arg], confidence: row[arg], passed: true } });
+    if (arg < n && row[arg] >= classThreshold(rule, labels[arg])) filled.push({ slot: s, pick: { label: labels[arg], confidence: row[arg], passed: true } });
     else empty.push({ slot: s, best, p: row[best] });
   }
   let kept = filled;
