@@ -164,8 +164,39 @@ def test_official_layout_round_trip_strict(tmp_path, arch):
     assert detect_official_arch(raw["state_dict"]) == arch
     dst, info = load_official(path)                  # auto-detected, strict=True inside
     assert info["arch"] == arch
+    assert info["ignored_objects"] == ["argparse.Namespace"]   # Lightning's hparams object, not built
     a, b = src.state_dict(), dst.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+class _Hostile:
+    """Unpickling this would run a shell command (the classic malicious-pickle pattern)."""
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_import_official_runs_no_code_from_the_file(tmp_path):
+    """An official-layout checkpoint carrying a code-executing object loads its weights; the
+    object becomes an inert placeholder and the command it names never runs."""
+    _seed()
+    src = build_model("m2dat", depth=1)
+    marker = tmp_path / "pwned"
+    sd = {"model." + k: v for k, v in src.state_dict().items()}
+    torch.save({"state_dict": sd, "global_step": 7, "hyper_parameters": {"x": _Hostile(marker)}},
+               tmp_path / "hostile.ckpt")
+    from s5trainer.models.safe_load import load_inert
+    obj, ignored = load_inert(tmp_path / "hostile.ckpt")
+    assert not marker.exists()
+    assert ignored in (["posix.system"], ["nt.system"])
+    assert repr(obj["hyper_parameters"]["x"]).startswith("<inert ")
+    assert torch.equal(obj["state_dict"]["model.head.weight"], src.state_dict()["head.weight"])
+    # The test is not vacuous: the classic unpickler does run it.
+    torch.load(tmp_path / "hostile.ckpt", map_location="cpu", weights_only=False)
+    assert marker.exists()
 
 
 def test_official_names_m2dat4c_and_resunet():

@@ -22,6 +22,7 @@ import torch
 
 from ..errors import S5Error
 from .registry import build_model, get_spec
+from .safe_load import load_inert
 
 FORMAT = "s5trainer-model/1"
 
@@ -97,8 +98,14 @@ def detect_official_arch(sd: dict) -> str:
 
 
 def load_official(path, arch: str | None = None):
-    """Official Lightning checkpoint -> (model in eval mode, info dict)."""
-    obj = _torch_load(path)
+    """Official Lightning checkpoint -> (model in eval mode, info dict).
+
+    Read with :func:`safe_load.load_inert`: no code from the file runs (Lightning's extra objects
+    become inert placeholders, listed in ``info["ignored_objects"]``), on torch 1.x and 2.x alike."""
+    try:
+        obj, ignored = load_inert(path)
+    except Exception as exc:  # noqa: BLE001 - report any unreadable file the same way
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
     sd = obj.get("state_dict", obj) if isinstance(obj, dict) else None
     if not isinstance(sd, dict):
         raise CheckpointError(f"{path}: no state_dict")
@@ -122,7 +129,7 @@ def load_official(path, arch: str | None = None):
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: does not load strictly into {arch}: {exc}") from exc
     info = {"arch": arch, "epoch": obj.get("epoch"), "global_step": obj.get("global_step"),
-            "source": str(path), "filled_constants": filled, "dropped_constants": unexpected
+            "source": str(path), "filled_constants": filled, "ignored_objects": ignored, "dropped_constants": unexpected
             if all(_is_constant(k) for k in missing + unexpected) else []}
     return model.eval(), info
 
@@ -138,8 +145,13 @@ def save_official_layout(model, path, prefix: str = "model.", epoch: int = 0, st
     """Write ``model`` the way the baseline's Lightning trainer would (for tests and tooling)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import argparse
+
     sd = {prefix + k: v for k, v in model.state_dict().items()}
+    # Like Lightning: hyper-parameters as a Python object, optimiser state with Python floats.
     torch.save({"epoch": epoch, "global_step": step, "pytorch-lightning_version": "2.5.1",
-                "state_dict": sd, "loops": {}, "callbacks": {}, "optimizer_states": [],
-                "lr_schedulers": []}, path)
+                "state_dict": sd, "loops": {}, "callbacks": {},
+                "optimizer_states": [{"state": {}, "param_groups": [{"lr": 1e-3, "amsgrad": True}]}],
+                "lr_schedulers": [], "hparams_name": "kwargs",
+                "hyper_parameters": argparse.Namespace(lr=1e-3, arch=getattr(model, "arch", "?"))}, path)
     return path
