@@ -1,0 +1,217 @@
+/**
+ * State of the Train view, kept at module level so a running run's curves survive switching
+ * views: the doctor report, the run list, the selected run's loss/validation curves and log tail,
+ * the data check, and the last error. Engine events (`trainRun`, `trainEvent`, `trainLog`) keep it
+ * current; `trainGetRun` replays a run's events when it is selected.
+ */
+import type { S5Bridge } from '../../shared/api';
+import type { DataCheck, TrainDoctor, TrainRequest, TrainRun, TrainRunDetail } from '../../shared/api-train';
+import { getApi } from './api';
+import { toErrorView, type ErrorView } from './errors';
+
+const FORM_KEY = 's5.train.form';
+
+export interface TrainForm {
+  name: string;
+  target: 'tagger' | 'separator' | 'both';
+  size: 'tiny' | 'small-16k' | 'small-32k';
+  task: 'dcase2025t4' | 'dcase2026t4';
+  base: string; // 'scratch' | 'run:<id>' | 'file'
+  baseFile: string;
+  data: 'library' | 'folder' | 'dcase' | 'toy';
+  dataPath: string;
+  rooms: 'simulated' | 'folder';
+  roomsPath: string;
+  budgetKind: 'steps' | 'minutes';
+  steps: number;
+  minutes: number;
+  device: 'auto' | 'cpu' | 'cuda';
+}
+
+export const DEFAULT_FORM: TrainForm = {
+  name: '', target: 'separator', size: 'small-16k', task: 'dcase2025t4', base: 'scratch', baseFile: '',
+  data: 'library', dataPath: '', rooms: 'simulated', roomsPath: '', budgetKind: 'steps', steps: 5000, minutes: 30, device: 'auto',
+};
+
+function loadForm(): TrainForm {
+  try {
+    return { ...DEFAULT_FORM, ...(JSON.parse(localStorage.getItem(FORM_KEY) ?? '{}') as Partial<TrainForm>) };
+  } catch {
+    return { ...DEFAULT_FORM };
+  }
+}
+
+/** The contract's request for a form. */
+export function toRequest(f: TrainForm): TrainRequest {
+  const data: TrainRequest['data'] =
+    f.data === 'toy' ? { source: 'toy' } : f.data === 'library' ? { source: 'library' } : { source: f.data, path: f.dataPath.trim() };
+  return {
+    ...(f.name.trim() ? { name: f.name.trim() } : {}),
+    task: f.task,
+    target: f.target,
+    size: f.size,
+    base: f.base === 'scratch' ? { from: 'scratch' } : f.base === 'file' ? { from: 'file', path: f.baseFile.trim() } : { from: 'run', run: f.base.slice(4) },
+    data,
+    rooms: f.rooms === 'simulated' ? { source: 'simulated' } : { source: 'folder', path: f.roomsPath.trim() },
+    budget: f.budgetKind === 'steps' ? { kind: 'steps', steps: Math.max(1, Math.round(f.steps)) } : { kind: 'minutes', minutes: Math.max(0.1, f.minutes) },
+    device: f.device,
+  };
+}
+
+class TrainStore {
+  api: S5Bridge | null = null;
+  doctor = $state<TrainDoctor | null>(null);
+  doctorBusy = $state(false);
+  runs = $state<TrainRun[]>([]);
+  selected = $state<string | null>(null);
+  detail = $state.raw<TrainRunDetail | null>(null);
+  /** Bumped when the selected run's curves change (the chart redraws). */
+  curveVersion = $state(0);
+  log = $state<string[]>([]);
+  check = $state<DataCheck | null>(null);
+  error = $state<ErrorView | null>(null);
+  busy = $state(false);
+  form = $state<TrainForm>(loadForm());
+  command = $state<string | null>(null);
+  private started: Promise<void> | null = null;
+
+  selectedRun = $derived(this.runs.find((r) => r.id === this.selected) ?? null);
+
+  /** Connects once per page: subscribes to the engine's events, reads doctor and runs. */
+  init(): Promise<void> {
+    this.started ??= (async () => {
+      const api = await getApi();
+      this.api = api;
+      api.on('trainRun', ({ run }) => this.upsert(run));
+      api.on('trainEvent', ({ run, event }) => {
+        if (run !== this.selected || !this.detail) return;
+        const d = this.detail;
+        if (event.event === 'progress') d.loss.push({ step: event.step, loss: event.loss });
+        else if (event.event === 'validation') {
+          d.validation.push({ step: event.step, ca_sdri: event.ca_sdri, system_ca_sdri: event.system_ca_sdri, label_accuracy: event.label_accuracy, loss: event.loss });
+        } else if (event.event === 'started') {
+          d.loss = d.loss.filter((p) => p.step <= event.step);
+          d.validation = d.validation.filter((p) => p.step <= event.step);
+        } else return;
+        this.curveVersion++;
+      });
+      api.on('trainLog', ({ run, lines }) => {
+        if (run === this.selected) this.log = [...this.log, ...lines].slice(-200);
+      });
+      await Promise.all([this.refreshDoctor(), this.refreshRuns()]);
+    })();
+    return this.started;
+  }
+
+  private upsert(run: TrainRun): void {
+    const i = this.runs.findIndex((r) => r.id === run.id);
+    if (i >= 0) this.runs[i] = run;
+    else this.runs = [run, ...this.runs];
+  }
+
+  private async guard<T>(f: () => Promise<T>): Promise<T | undefined> {
+    this.error = null;
+    try {
+      return await f();
+    } catch (err) {
+      this.error = toErrorView(err);
+      return undefined;
+    }
+  }
+
+  async refreshDoctor(): Promise<void> {
+    if (!this.api) return;
+    this.doctorBusy = true;
+    await this.guard(async () => {
+      this.doctor = await this.api!.trainDoctor({});
+    });
+    this.doctorBusy = false;
+  }
+
+  async setPython(python: string | null): Promise<void> {
+    this.doctorBusy = true;
+    await this.guard(async () => {
+      this.doctor = await this.api!.trainSetPython({ python });
+    });
+    this.doctorBusy = false;
+  }
+
+  async refreshRuns(): Promise<void> {
+    await this.guard(async () => {
+      const { runs } = await this.api!.trainList({});
+      this.runs = runs;
+      if (!this.selected && runs.length) await this.select(runs[0].id);
+    });
+  }
+
+  async select(id: string): Promise<void> {
+    this.selected = id;
+    await this.guard(async () => {
+      const detail = await this.api!.trainGetRun({ id });
+      if (this.selected !== id) return;
+      this.detail = detail;
+      this.log = detail.log;
+      this.upsert(detail.run);
+      this.curveVersion++;
+    });
+  }
+
+  saveForm(): void {
+    localStorage.setItem(FORM_KEY, JSON.stringify(this.form));
+  }
+
+  async checkData(): Promise<DataCheck | undefined> {
+    const req = toRequest(this.form);
+    return this.guard(async () => {
+      this.check = await this.api!.trainCheckData({ data: req.data, task: req.task });
+      return this.check;
+    });
+  }
+
+  async start(): Promise<void> {
+    this.saveForm();
+    this.busy = true;
+    try {
+      const check = await this.checkData();
+      if (!check || !check.ok) return;
+      const res = await this.guard(() => this.api!.trainStart(toRequest(this.form)));
+      if (res) {
+        for (const r of [...res.runs].reverse()) this.upsert(r);
+        await this.select(res.runs[0].id);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.selected) await this.guard(() => this.api!.trainCancel({ id: this.selected! }));
+  }
+
+  async resume(): Promise<void> {
+    if (!this.selected) return;
+    const res = await this.guard(() => this.api!.trainResume({ id: this.selected! }));
+    if (res) this.upsert(res.run);
+  }
+
+  async activate(): Promise<string | null> {
+    if (!this.selected) return null;
+    const res = await this.guard(() => this.api!.trainActivate({ id: this.selected! }));
+    return res ? [res.tagger, res.separator].filter(Boolean).join(' + ') : null;
+  }
+
+  async showCommand(gpus: number): Promise<void> {
+    const res = await this.guard(() => this.api!.trainCommand({ request: toRequest(this.form), gpusPerNode: gpus }));
+    if (res) this.command = `# config.json:\n${res.configJson}\n\n${res.command}`;
+  }
+
+  async importRun(path: string): Promise<void> {
+    const res = await this.guard(() => this.api!.trainImport({ path }));
+    if (res) {
+      this.upsert(res.run);
+      await this.select(res.run.id);
+    }
+  }
+}
+
+export const train = new TrainStore();
