@@ -41,6 +41,16 @@ export const Evaluate2025Schema = z.object({
       ...MixtureLabelsShape,
     }),
   ),
+  /**
+   * Per class over all mixtures: mean SDRi (dB) of its matched estimates (null when never
+   * matched), label counts |TP|, |FP|, |FN| and F1 of detection.
+   */
+  per_class: z
+    .record(
+      z.string(),
+      z.object({ sdri: z.number().nullable(), tp: z.number().int(), fp: z.number().int(), fn: z.number().int(), f1: z.number() }),
+    )
+    .optional(),
   ...RunDetailsShape,
 });
 export const Evaluate2026Schema = z.object({

@@ -57,6 +57,15 @@ function expectMatches(got: Json, expected: Json): void {
   for (const key of ['label_accuracy', 'mixture_accuracy', 'source_accuracy']) {
     if (key in expected) expect(got[key]).toBeCloseTo(expected[key], 9);
   }
+  if ('per_class' in expected) {
+    expect(Object.keys(got.per_class)).toEqual(Object.keys(expected.per_class));
+    for (const [label, exp] of Object.entries<Json>(expected.per_class)) {
+      const g = got.per_class[label];
+      expect([g.tp, g.fp, g.fn], label).toEqual([exp.tp, exp.fp, exp.fn]);
+      if (exp.sdri === null) expect(g.sdri, label).toBeNull();
+      else expect(Math.abs(g.sdri - exp.sdri), label).toBeLessThan(DB);
+    }
+  }
 }
 
 describe.skipIf(!pythonReady)('s5 evaluate on numpy-scored fixtures', () => {

@@ -32,3 +32,13 @@ export function formatEvaluateSummary(result: EvaluateResult): string {
     `Accuracy (source) : ${pyFixed(result.source_accuracy, 3)}\n`
   );
 }
+
+/** The per-class table of `s5 evaluate --per-class` (2025 results; 2026 has none). */
+export function formatPerClass(result: EvaluateResult): string {
+  if (result.task !== 'dcase2025t4' || !result.per_class) return 'per-class table: only for dcase2025t4\n';
+  const rows = Object.entries(result.per_class).map(
+    ([label, c]) =>
+      `${label.padEnd(18)} ${(c.sdri === null ? '-' : pyFixed(c.sdri, 2)).padStart(7)}  ${String(c.tp).padStart(4)} ${String(c.fp).padStart(4)} ${String(c.fn).padStart(4)}  ${pyFixed(c.f1, 2).padStart(5)}`,
+  );
+  return `\n${'class'.padEnd(18)} ${'SDRi dB'.padStart(7)}  ${'TP'.padStart(4)} ${'FP'.padStart(4)} ${'FN'.padStart(4)}  ${'F1'.padStart(5)}\n${rows.join('\n')}\n`;
+}

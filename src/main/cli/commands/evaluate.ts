@@ -7,7 +7,7 @@ import { EvaluateRequestSchema, type EvaluateResult } from '../../../shared/eval
 import { S5_LABELS, TASKS, type Task } from '../../../shared/labels';
 import { evaluateFolders, type EvaluateProgress } from '../../engine/metrics/evaluate';
 import { parseCommandArgs, requireOption } from '../args';
-import { formatEvaluateSummary } from '../format';
+import { formatEvaluateSummary, formatPerClass } from '../format';
 import { EXIT, formatWarning, ProgressLine, UsageError, type CliIO, type Command } from '../io';
 
 const HELP = `Usage: s5 evaluate --task TASK --soundscapes DIR --oracle DIR --estimates DIR [--json]
@@ -24,6 +24,8 @@ Options:
                       <name>_<Label>.wav; dcase2026t4 also <name>_<i>_<Label>.wav
   --estimates DIR     the system outputs, named like the oracle targets, mono, 32 kHz
   --json              print one JSON object instead of the summary lines
+  --per-class         after the summary, a table per class (dcase2025t4): mean SDRi of its
+                      matched estimates, |TP| |FP| |FN| and detection F1
   -h, --help          show this help
 
 Files:
@@ -53,7 +55,8 @@ Output:
                 Accuracy (mixture): 57.143
                 Accuracy (source) : 67.147
   --json        {"task", "ca_sdri", "label_accuracy", "per_mixture": {name: {"ca_sdri",
-                "labels_correct", "tp", "fp", "fn", "ref_labels", "est_labels"}}, "mixtures",
+                "labels_correct", "tp", "fp", "fn", "ref_labels", "est_labels"}}, "per_class":
+                {label: {"sdri", "tp", "fp", "fn", "f1"}}, "mixtures",
                 "warnings"} for dcase2025t4; {"task", "capi_sdri", "mixture_accuracy",
                 "source_accuracy", "per_mixture": {name: {"capi_sdri", "labels_correct", "tp",
                 "fp", "fn", …}}, "scored_mixtures", "mixtures", "warnings"} for dcase2026t4.
@@ -70,6 +73,7 @@ const OPTIONS = {
   oracle: { type: 'string' },
   estimates: { type: 'string' },
   json: { type: 'boolean', default: false },
+  'per-class': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -101,6 +105,7 @@ async function runEvaluate(args: string[], io: CliIO): Promise<number> {
   }
   for (const warning of result.warnings ?? []) io.stderr(formatWarning(warning));
   io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatEvaluateSummary(result));
+  if (values['per-class'] && !values.json) io.stdout(formatPerClass(result));
   return EXIT.ok;
 }
 

@@ -11,7 +11,7 @@ import { caSdri, caSdriCorpus } from './ca-sdri';
 import { capiSdri, capiSdriCorpus, type CapiSdriResult } from './capi-sdri';
 import { scanLayout } from './layout';
 import { LoadNotes, loadMixtureSignals, type AudioReader, type DecodedAudio } from './load';
-import { activeLabels, type MixtureSignals } from './types';
+import { activeLabels, mean, type MixtureSignals } from './types';
 
 export interface EvaluateProgress {
   task: 'evaluate';
@@ -74,9 +74,22 @@ function sideLabels(slots: MixtureSignals['estimates']): string[] {
 
 class Scorer2025 implements Scorer {
   private readonly perMixture: Evaluate2025['per_mixture'] = emptyRecord();
+  private readonly perClass = new Map<string, { sdri: number[]; tp: number; fp: number; fn: number }>();
+
+  private cls(label: string) {
+    let c = this.perClass.get(label);
+    if (!c) this.perClass.set(label, (c = { sdri: [], tp: 0, fp: 0, fn: 0 }));
+    return c;
+  }
 
   add(name: string, signals: MixtureSignals): void {
     const r = caSdri(signals);
+    for (const p of r.pairs) {
+      this.cls(p.label).sdri.push(p.sdri);
+      this.cls(p.label).tp++;
+    }
+    for (const l of r.fp) this.cls(l).fp++;
+    for (const l of r.fn) this.cls(l).fn++;
     this.perMixture[name] = {
       ca_sdri: r.value,
       labels_correct: r.labelsCorrect,
@@ -96,6 +109,12 @@ class Scorer2025 implements Scorer {
       ca_sdri: corpus.caSdri,
       label_accuracy: corpus.labelAccuracy,
       per_mixture: this.perMixture,
+      per_class: Object.fromEntries(
+        [...this.perClass.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, c]) => [
+          label,
+          { sdri: c.sdri.length ? mean(c.sdri) : null, tp: c.tp, fp: c.fp, fn: c.fn, f1: (2 * c.tp) / (2 * c.tp + c.fp + c.fn) },
+        ]),
+      ),
       mixtures: entries.length,
       warnings,
     };
