@@ -7,6 +7,7 @@ import type { ChannelFormat } from '../../shared/audio';
 import { toErrorView, type ErrorView } from './errors';
 import { baseName } from './format';
 import { loadRecent, saveRecent, withRecent } from './recent';
+import { AnalysisState } from './scene-analysis.svelte';
 
 export interface BusyState {
   /** What is happening, e.g. "Opening room_1.wav". */
@@ -32,7 +33,12 @@ export class SceneState {
   /** Bumped on every request so a slow, superseded open cannot overwrite a newer one. */
   private ticket = 0;
 
-  constructor(private readonly api: S5Bridge) {}
+  /** The analysis of the open file (results, audition, export). */
+  readonly analysis: AnalysisState;
+
+  constructor(private readonly api: S5Bridge) {
+    this.analysis = new AnalysisState(api);
+  }
 
   /** Opens `path`; `channelFormat` declares the format (the picker), omitted = let the engine assume. */
   async open(path: string, channelFormat?: ChannelFormat): Promise<void> {
@@ -51,6 +57,7 @@ export class SceneState {
         ...(channelFormat ? { channelFormat } : {}),
       });
       if (ticket !== this.ticket) return;
+      if (this.analysis.path !== (result.info.path || trimmed) || this.result?.info.channelFormat !== result.info.channelFormat) void this.analysis.release();
       this.result = result;
       this.remember(result.info.path || trimmed);
     } catch (err) {

@@ -10,7 +10,7 @@ import type { S5Result, StemFormat } from '../../../shared/result';
 import type { InferenceHost } from '../inference/host';
 import type { ModelRegistry, ValidModel } from '../models/registry';
 import { compareIo } from '../models/validate';
-import { processRecording, type PipelineProgress } from './process';
+import { processRecording, type PipelineProgress, type ProcessRequest } from './process';
 import type { PipelineModel } from './runners';
 
 export interface RunCommon {
@@ -20,6 +20,8 @@ export interface RunCommon {
   models?: readonly string[];
   signal?: AbortSignal;
   onProgress?: (p: PipelineProgress) => void;
+  /** Each window's timeline entry as soon as it is tagged (see ProcessRequest.onWindow). */
+  onWindow?: ProcessRequest['onWindow'];
   /** Models already resolved and loaded by `models()` (batches resolve once); overrides `models`. */
   loaded?: LoadedModels;
 }
@@ -68,7 +70,7 @@ export class Pipeline {
     const m = opts.loaded ?? (await this.models(opts.models, false));
     return processRecording({
       path: opts.path, channelFormat: opts.channelFormat, tagger: m.tagger, separator: null,
-      threads: this.inference.threads, signal: opts.signal, onProgress: opts.onProgress, warnings: m.warnings,
+      threads: this.inference.threads, signal: opts.signal, onProgress: opts.onProgress, onWindow: opts.onWindow, warnings: m.warnings,
     });
   }
 
@@ -78,7 +80,7 @@ export class Pipeline {
     return processRecording({
       path: opts.path, channelFormat: opts.channelFormat, tagger: m.tagger, separator: m.separator,
       output: { dir: path.join(path.resolve(opts.outDir), recordingName(opts.path)), format: opts.format ?? 'wav16', sampleRate: opts.sampleRate },
-      threads: this.inference.threads, signal: opts.signal, onProgress: opts.onProgress, warnings: m.warnings,
+      threads: this.inference.threads, signal: opts.signal, onProgress: opts.onProgress, onWindow: opts.onWindow, warnings: m.warnings,
     });
   }
 }

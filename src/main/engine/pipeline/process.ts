@@ -49,6 +49,9 @@ export interface ProcessRequest {
   threads: number;
   signal?: AbortSignal;
   onProgress?: (p: PipelineProgress) => void;
+  /** Called with each window's timeline entry as soon as the tagger has run on it (the Scene view
+   * shows results as they come); `total` is the expected window count. */
+  onWindow?: (entry: TimelineEntry, index: number, total: number, timelineLabels: readonly S5Label[]) => void;
   /** Warnings from model resolution, reported in the result. */
   warnings?: readonly string[];
 }
@@ -112,6 +115,7 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
       tally.add(tag.decision.picks);
       const labels = tag.decision.picks.map((p) => p.label);
       timeline.push({ start: round(w.start / rate), end: round((w.start + w.valid) / rate), probs: Array.from(tag.decision.probs, (p) => round(p)), labels });
+      req.onWindow?.(timeline[timeline.length - 1], w.index, expected(), tm.labels);
       totalSamples = w.start + w.valid;
       if (sep && ola) {
         const keys = stemKeys(tag.decision.picks);

@@ -1,0 +1,246 @@
+/**
+ * State of one analysis in the Scene view, kept outside the components (it survives view
+ * switches): the engine call with progress, elapsed time and cancel; the timeline as windows
+ * arrive (`sceneWindow` events); the result; the stems' PCM fetched from the engine's cache; the
+ * per-stem controls; playback through the Audition graph; spectrograms; export.
+ */
+import type { S5Bridge } from '../../shared/api';
+import type { SceneAnalysis, SceneExportRequest, SceneExportResult, SceneSource, SceneSpectrogram, SceneWindowEvent } from '../../shared/api-scene';
+import { SCENE_AUDIO_MAX_FRAMES } from '../../shared/api-scene';
+import type { ChannelFormat } from '../../shared/audio';
+import type { TimelineEntry } from '../../shared/result';
+import { Audition, type ListenMode, type StemControl } from './audition';
+import { toErrorView, type ErrorView } from './errors';
+
+export type AnalysisStatus = 'idle' | 'running' | 'loading-audio' | 'ready' | 'failed' | 'cancelled';
+
+const SETTINGS_KEY = 's5.scene.settings';
+
+export interface SceneSettings {
+  exportDir: string;
+  exportFormat: 'wav16' | 'wav24' | 'f32' | 'flac';
+  exportNaming: 'label' | 'dcase';
+  listenMode: ListenMode;
+  showAllLabels: boolean;
+}
+
+function loadSettings(): SceneSettings {
+  const defaults: SceneSettings = { exportDir: '', exportFormat: 'wav16', exportNaming: 'label', listenMode: 'mixture', showAllLabels: false };
+  try {
+    return { ...defaults, ...(JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Partial<SceneSettings>) };
+  } catch {
+    return defaults;
+  }
+}
+
+let jobCounter = 0;
+
+export class AnalysisState {
+  status = $state<AnalysisStatus>('idle');
+  error = $state<ErrorView | null>(null);
+  /** Path being (or last) analysed. */
+  path = $state<string | null>(null);
+  startedAt = $state(0);
+  finishedAt = $state(0);
+  done = $state(0);
+  total = $state(0);
+  /** Timeline so far (window by window while running, then the result's). */
+  timeline = $state.raw<TimelineEntry[]>([]);
+  timelineLabels = $state.raw<string[]>([]);
+  analysis = $state.raw<SceneAnalysis | null>(null);
+  /** One per stem of the result, in its order. */
+  controls = $state<StemControl[]>([]);
+  stemPcm = $state.raw<Float32Array[]>([]);
+  mixturePcm = $state.raw<Float32Array[]>([]);
+  settings = $state<SceneSettings>(loadSettings());
+  playing = $state(false);
+  position = $state(0);
+  loop = $state<{ start: number; end: number } | null>(null);
+  headYaw = $state(0);
+  /** RMS of the audio output right now, linear. */
+  outputRms = $state(0);
+  spectrograms = $state.raw<Map<string, SceneSpectrogram>>(new Map());
+
+  private jobId: string | null = null;
+  private audition: Audition | null = null;
+  private raf = 0;
+
+  constructor(private readonly api: S5Bridge) {
+    api.on('sceneWindow', (e) => this.onWindow(e));
+    api.on('progress', (p) => {
+      if (p.job && p.job === this.jobId && p.task === 'separate') {
+        this.done = p.done;
+        this.total = p.total;
+      }
+    });
+  }
+
+  get duration(): number {
+    return this.analysis ? this.analysis.frames / this.analysis.rate : 0;
+  }
+
+  saveSettings(): void {
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(this.settings));
+  }
+
+  private onWindow(e: SceneWindowEvent): void {
+    if (!e.job || e.job !== this.jobId) return;
+    this.timelineLabels = e.timeline_labels;
+    this.timeline = [...this.timeline, e.entry];
+    this.total = Math.max(this.total, e.total);
+  }
+
+  async analyse(path: string, channelFormat?: ChannelFormat): Promise<void> {
+    if (this.status === 'running' || this.status === 'loading-audio') return;
+    await this.release();
+    const jobId = `scene-${Date.now().toString(36)}-${++jobCounter}`;
+    this.jobId = jobId;
+    this.path = path;
+    this.status = 'running';
+    this.error = null;
+    this.timeline = [];
+    this.done = 0;
+    this.total = 0;
+    this.startedAt = performance.now();
+    try {
+      const a = await this.api.sceneAnalyse({ path, jobId, ...(channelFormat ? { channelFormat } : {}) });
+      if (this.jobId !== jobId) return;
+      this.analysis = a;
+      this.timeline = a.result.timeline;
+      this.timelineLabels = a.result.timeline_labels;
+      this.controls = a.result.stems.map(() => ({ gainDb: 0, mute: false, solo: false }));
+      this.finishedAt = performance.now();
+      this.status = 'loading-audio';
+      await this.loadAudio(a);
+      if (this.jobId === jobId) this.status = 'ready';
+    } catch (err) {
+      if (this.jobId !== jobId) return;
+      const view = toErrorView(err, path);
+      this.status = view.code === 'cancelled' ? 'cancelled' : 'failed';
+      if (view.code !== 'cancelled') this.error = view;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.jobId && this.status === 'running') await this.api.cancel({ jobId: this.jobId });
+  }
+
+  /** Fetches planar PCM of a source in pieces of at most SCENE_AUDIO_MAX_FRAMES. */
+  private async fetchPcm(a: SceneAnalysis, source: SceneSource): Promise<Float32Array[]> {
+    let out: Float32Array[] = [];
+    for (let start = 0; start < a.frames || start === 0; start += SCENE_AUDIO_MAX_FRAMES) {
+      const piece = await this.api.sceneAudio({ analysisId: a.analysisId, source, start, frames: SCENE_AUDIO_MAX_FRAMES });
+      if (start === 0) out = piece.data.map(() => new Float32Array(piece.totalFrames));
+      piece.data.forEach((c, i) => out[i].set(c, start));
+      if (piece.frames === 0) break;
+    }
+    return out;
+  }
+
+  private async loadAudio(a: SceneAnalysis): Promise<void> {
+    const mixture = await this.fetchPcm(a, { kind: 'mixture' });
+    const stems: Float32Array[] = [];
+    for (const s of a.result.stems) stems.push((await this.fetchPcm(a, { kind: 'stem', name: s.name }))[0]);
+    this.mixturePcm = mixture;
+    this.stemPcm = stems;
+    this.audition ??= new Audition();
+    await this.audition.load({
+      rate: a.rate,
+      mixture,
+      stems: a.result.stems.map((s, i) => ({
+        name: s.name, pcm: stems[i], azimuthDeg: s.direction?.azimuth_deg ?? null, elevationDeg: s.direction?.elevation_deg ?? null,
+      })),
+    });
+    this.audition.setMode(this.settings.listenMode);
+    this.audition.setStemControls(this.controls);
+    this.audition.setHeadYaw(this.headYaw);
+    this.position = 0;
+    this.startMeter();
+  }
+
+  /** Polls the transport position and the output level once per frame while a scene is loaded. */
+  private startMeter(): void {
+    cancelAnimationFrame(this.raf);
+    const tick = () => {
+      const au = this.audition;
+      if (!au) return;
+      if (au.playing && !this.loop && au.position >= au.duration) {
+        au.pause();
+        au.seek(0);
+      }
+      this.playing = au.playing;
+      this.position = au.position;
+      this.outputRms = au.outputRms();
+      this.raf = requestAnimationFrame(tick);
+    };
+    this.raf = requestAnimationFrame(tick);
+  }
+
+  async play(): Promise<void> {
+    await this.audition?.play();
+    this.playing = true;
+  }
+  pause(): void {
+    this.audition?.pause();
+    this.playing = false;
+  }
+  toggle(): Promise<void> | void {
+    return this.playing ? this.pause() : this.play();
+  }
+  seek(t: number): void {
+    this.audition?.seek(t);
+    this.position = Math.min(Math.max(0, t), this.duration);
+  }
+  setLoop(region: { start: number; end: number } | null): void {
+    this.loop = region;
+    this.audition?.setLoop(region);
+  }
+  setMode(mode: ListenMode): void {
+    this.settings.listenMode = mode;
+    this.saveSettings();
+    this.audition?.setMode(mode);
+  }
+  setHeadYaw(deg: number): void {
+    this.headYaw = ((deg + 540) % 360) - 180;
+    this.audition?.setHeadYaw(this.headYaw);
+  }
+  updateControl(i: number, patch: Partial<StemControl>): void {
+    this.controls[i] = { ...this.controls[i], ...patch };
+    this.audition?.setStemControls(this.controls);
+  }
+
+  async spectrogram(source: SceneSource): Promise<SceneSpectrogram | null> {
+    const a = this.analysis;
+    if (!a) return null;
+    const key = `${a.analysisId}:${source.kind === 'stem' ? source.name : '#mixture'}`;
+    const have = this.spectrograms.get(key);
+    if (have) return have;
+    const s = await this.api.sceneSpectrogram({ analysisId: a.analysisId, source, fftSize: 512, maxColumns: 2048 });
+    this.spectrograms = new Map(this.spectrograms).set(key, s);
+    return s;
+  }
+
+  async export(req: Omit<SceneExportRequest, 'analysisId'>): Promise<SceneExportResult> {
+    if (!this.analysis) throw new Error('nothing analysed yet');
+    return this.api.sceneExport({ ...req, analysisId: this.analysis.analysisId });
+  }
+
+  /** Forgets the current analysis (engine cache included) and stops playback. */
+  async release(): Promise<void> {
+    const a = this.analysis;
+    if (this.jobId && this.status === 'running') void this.api.cancel({ jobId: this.jobId }).catch(() => undefined);
+    this.jobId = null;
+    this.timeline = [];
+    this.analysis = null;
+    this.stemPcm = [];
+    this.mixturePcm = [];
+    this.controls = [];
+    this.spectrograms = new Map();
+    this.audition?.unload();
+    this.playing = false;
+    this.position = 0;
+    this.loop = null;
+    this.status = 'idle';
+    if (a) await this.api.sceneRelease({ analysisId: a.analysisId }).catch(() => undefined);
+  }
+}

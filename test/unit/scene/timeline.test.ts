@@ -1,0 +1,45 @@
+/** Label timeline layout and audition helpers (pure functions of the renderer). */
+import { describe, expect, it } from 'vitest';
+import { cellSpans, etaSeconds, timelineRows } from '../../../src/renderer/lib/scene-timeline';
+import { effectiveGains, foaEncodeGains } from '../../../src/renderer/lib/audition-math';
+
+const entry = (start: number, end: number, probs: number[]) => ({ start, end, probs, labels: [] as never[] });
+
+describe('timeline layout', () => {
+  it('tiles the recording with one cell per 50 %-overlapping window', () => {
+    // 25 s at window 10 s / hop 5 s: windows start at 0, 5, 10, 15 (the last is partial).
+    const e = [entry(0, 10, []), entry(5, 15, []), entry(10, 20, []), entry(15, 25, [])];
+    const spans = cellSpans(e, 25);
+    expect(spans).toEqual([{ start: 0, end: 7.5 }, { start: 7.5, end: 12.5 }, { start: 12.5, end: 17.5 }, { start: 17.5, end: 25 }]);
+    expect(cellSpans([entry(0, 4.5, [])], 4.5)).toEqual([{ start: 0, end: 4.5 }]);
+  });
+
+  it('shows detected labels and those over the threshold, detected first, or all in official order', () => {
+    const labels = ['A', 'B', 'C', 'D'];
+    const e = [entry(0, 10, [0.1, 0.7, 0.2, 0.55]), entry(5, 12, [0.3, 0.2, 0.1, 0.4])];
+    const rows = timelineRows(labels, e, [{ label: 'D' as never, count: 1, confidence: 0.55 }], 12, 0.5, false);
+    expect(rows.map((r) => r.label)).toEqual(['D', 'B']);
+    expect(rows[1].peak).toBe(0.7);
+    expect(rows[0].cells.map((c) => c.prob)).toEqual([0.55, 0.4]);
+    expect(timelineRows(labels, e, [], 12, 0.5, true).map((r) => r.label)).toEqual(labels);
+  });
+
+  it('estimates the time left from the rate so far', () => {
+    expect(etaSeconds(10, 2, 10)).toBe(40);
+    expect(etaSeconds(10, 0, 10)).toBeNull();
+  });
+});
+
+describe('audition helpers', () => {
+  it('mute and solo: any solo silences the others; mute wins', () => {
+    expect(effectiveGains([{ gainDb: 0, mute: false, solo: false }, { gainDb: -6, mute: false, solo: false }])).toEqual([1, 10 ** (-6 / 20)]);
+    expect(effectiveGains([{ gainDb: 0, mute: false, solo: true }, { gainDb: 0, mute: false, solo: false }])).toEqual([1, 0]);
+    expect(effectiveGains([{ gainDb: 0, mute: true, solo: true }, { gainDb: 0, mute: false, solo: false }])).toEqual([0, 0]);
+  });
+  it('encodes ACN/SN3D first order: front → X, left → Y, up → Z', () => {
+    const close = (a: number[], b: number[]) => a.forEach((v, i) => expect(v).toBeCloseTo(b[i], 9));
+    close(foaEncodeGains(0, 0), [1, 0, 0, 1]);
+    close(foaEncodeGains(90, 0), [1, 1, 0, 0]);
+    close(foaEncodeGains(0, 90), [1, 0, 1, 0]);
+  });
+});
