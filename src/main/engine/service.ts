@@ -109,7 +109,9 @@ export class Engine {
       },
       importFile: async ({ name, data }) => {
         // Only the base name is kept, so a hostile name cannot escape the import folder.
-        const safe = path.basename(name).replace(/[^\w.\- ]+/g, '_').slice(0, 120) || 'dropped';
+        // '.' and '..' are base names too: they would name the folder or its parent (issue #9).
+        const base = path.basename(name).replace(/[^\w.\- ]+/g, '_').slice(0, 120);
+        const safe = /^\.*$/.test(base) ? 'dropped' : base;
         const dir = path.join(importDir, randomBytes(6).toString('hex'));
         await mkdir(dir, { recursive: true });
         const final = path.join(dir, safe);

@@ -46,7 +46,7 @@ describe('bad input: specific errors', () => {
 
   it('permission errors map to bad_input naming the file (checked on the mapping: root reads anything)', () => {
     const err = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
-    expect(fsError(err, '/x/y.wav').toData()).toEqual({ code: 'bad_input', message: '/x/y.wav: cannot be read (permission denied)', file: '/x/y.wav' });
+    expect(fsError(err, '/x/y.wav').toData()).toEqual({ code: 'bad_input', message: 'cannot be read (permission denied)', file: '/x/y.wav' });
   });
 
   it.skipIf(process.getuid?.() === 0)('an unreadable file is bad_input (permission denied)', async () => {

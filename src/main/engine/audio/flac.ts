@@ -6,6 +6,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { S5Error } from '../../../shared/errors';
+import { ACCEPTED_CHANNELS, ACCEPTED_RATES } from './sniff';
 import { readAt, readChunks, splitBlocks, type DecoderSource, type SourceHeader } from './source';
 
 export interface FlacStreamInfo {
@@ -19,18 +20,18 @@ export interface FlacStreamInfo {
 /** Parses the STREAMINFO block that must follow the "fLaC" marker at `start`. */
 export async function readFlacStreamInfo(fh: FileHandle, start: number, file: string): Promise<FlacStreamInfo> {
   const b = await readAt(fh, start, 4 + 4 + 34);
-  if (b.length < 42) throw new S5Error('bad_input', `${file}: FLAC file is truncated inside its STREAMINFO header`, file);
+  if (b.length < 42) throw new S5Error('bad_input', `FLAC file is truncated inside its STREAMINFO header`, file);
   const type = b[4] & 0x7f;
   const len = (b[5] << 16) | (b[6] << 8) | b[7];
   if (type !== 0 || len < 34) {
-    throw new S5Error('bad_input', `${file}: FLAC file does not start with a STREAMINFO block (corrupt header)`, file);
+    throw new S5Error('bad_input', `FLAC file does not start with a STREAMINFO block (corrupt header)`, file);
   }
   const s = b.subarray(8);
   const sampleRate = (s[10] << 12) | (s[11] << 4) | (s[12] >> 4);
   const channels = ((s[12] >> 1) & 7) + 1;
   const bitsPerSample = (((s[12] & 1) << 4) | (s[13] >> 4)) + 1;
   const totalSamples = (s[13] & 0x0f) * 2 ** 32 + s.readUInt32BE(14);
-  if (sampleRate === 0) throw new S5Error('bad_input', `${file}: FLAC STREAMINFO declares a sample rate of 0 Hz`, file);
+  if (sampleRate === 0) throw new S5Error('bad_input', `FLAC STREAMINFO declares a sample rate of 0 Hz; ${ACCEPTED_RATES}`, file);
   return { sampleRate, channels, bitsPerSample, totalSamples };
 }
 
@@ -86,7 +87,7 @@ class FlacSource implements DecoderSource {
       yield* take(await decoder.flush());
     } catch (e) {
       if (e instanceof S5Error) throw e;
-      throw new S5Error('bad_input', `${this.file}: FLAC data cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
+      throw new S5Error('bad_input', `FLAC data cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
     }
     if (errors > 0) warn(`${errors} FLAC frame(s) could not be decoded and were skipped (first: ${firstError})`);
   }

@@ -90,7 +90,7 @@ class Mp3Source implements DecoderSource {
       }
     } catch (e) {
       if (e instanceof S5Error) throw e;
-      throw new S5Error('bad_input', `${this.file}: MPEG audio cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
+      throw new S5Error('bad_input', `MPEG audio cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
     }
     if (errors > 0) warn(`${errors} MPEG frame(s) could not be decoded and were skipped (first: ${firstError})`);
   }
@@ -117,7 +117,7 @@ export async function openMp3Source(fh: FileHandle, size: number, file: string, 
     }
   }
   if (first === null) {
-    throw new S5Error('bad_input', `${file}: no MPEG audio frame found${start > 0 ? ' after the ID3 tag' : ''} (not an MP3 file, or corrupt)`, file);
+    throw new S5Error('bad_input', `no MPEG audio frame found${start > 0 ? ' after the ID3 tag' : ''} (not an MP3 file, or corrupt)`, file);
   }
   const warnings: string[] = [];
   // Xing/Info header inside the first frame: frame count (the frame itself carries no audio).

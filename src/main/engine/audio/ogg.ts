@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { S5Error } from '../../../shared/errors';
+import { ACCEPTED_CHANNELS, ACCEPTED_RATES } from './sniff';
 import { rescaleFlacSamples } from './flac';
 import { readAt, readChunks, splitBlocks, type DecoderSource, type SourceHeader } from './source';
 
@@ -21,7 +22,7 @@ interface Decoder {
 /** The first page's first packet (the codec identification header). */
 async function firstPacket(fh: FileHandle, file: string): Promise<Buffer> {
   const b = await readAt(fh, 0, 27 + 255 + 128);
-  if (b.length < 28) throw new S5Error('bad_input', `${file}: Ogg file is truncated inside its first page`, file);
+  if (b.length < 28) throw new S5Error('bad_input', `Ogg file is truncated inside its first page`, file);
   const nseg = b[26];
   const bodyStart = 27 + nseg;
   let len = 0;
@@ -30,7 +31,7 @@ async function firstPacket(fh: FileHandle, file: string): Promise<Buffer> {
     if (b[27 + i] < 255) break;
   }
   const body = b.subarray(bodyStart, bodyStart + Math.min(len, 128));
-  if (body.length < Math.min(len, 30)) throw new S5Error('bad_input', `${file}: Ogg file is truncated inside its first packet`, file);
+  if (body.length < Math.min(len, 30)) throw new S5Error('bad_input', `Ogg file is truncated inside its first packet`, file);
   return body;
 }
 
@@ -83,7 +84,7 @@ class OggSource implements DecoderSource {
       yield* take(await decoder.flush());
     } catch (e) {
       if (e instanceof S5Error) throw e;
-      throw new S5Error('bad_input', `${this.file}: Ogg data cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
+      throw new S5Error('bad_input', `Ogg data cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
     }
     if (errors > 0) warn(`${errors} Ogg packet(s) could not be decoded and were skipped (first: ${firstError})`);
   }
@@ -109,17 +110,17 @@ export async function openOggSource(fh: FileHandle, size: number, file: string):
     encoding = 'vorbis';
   } else if (p[0] === 0x7f && p.toString('latin1', 1, 5) === 'FLAC' && p.toString('latin1', 9, 13) === 'fLaC') {
     const s = p.subarray(17); // after the 4-byte metadata block header
-    if (s.length < 14) throw new S5Error('bad_input', `${file}: Ogg FLAC header is truncated`, file);
+    if (s.length < 14) throw new S5Error('bad_input', `Ogg FLAC header is truncated`, file);
     sampleRate = (s[10] << 12) | (s[11] << 4) | (s[12] >> 4);
     channels = ((s[12] >> 1) & 7) + 1;
     flacBits = (((s[12] & 1) << 4) | (s[13] >> 4)) + 1;
     make = () => new FLACDecoder() as unknown as Decoder;
     encoding = 'flac';
   } else {
-    throw new S5Error('unsupported', `${file}: Ogg stream codec is not Vorbis or FLAC`, file);
+    throw new S5Error('unsupported', `Ogg stream codec is not Vorbis or FLAC`, file);
   }
-  if (channels === 0) throw new S5Error('bad_input', `${file}: Ogg header declares 0 channels`, file);
-  if (sampleRate === 0) throw new S5Error('bad_input', `${file}: Ogg header declares a sample rate of 0 Hz`, file);
+  if (channels === 0) throw new S5Error('bad_input', `Ogg header declares 0 channels; ${ACCEPTED_CHANNELS}`, file);
+  if (sampleRate === 0) throw new S5Error('bad_input', `Ogg header declares a sample rate of 0 Hz; ${ACCEPTED_RATES}`, file);
   const g = await lastGranule(fh, size);
   const header: SourceHeader = {
     container: 'ogg',

@@ -13,10 +13,12 @@ import { CHANNEL_FORMAT_NAMES } from '../../../shared/audio';
 import { S5Error } from '../../../shared/errors';
 import { convertFoaInto, FormatHintMeter, hintFromRatio, isFoaFormat } from './channels';
 import { createResampler, DEFAULT_QUALITY, outputLength, type ResampleQuality, type Resampler } from './resample';
-import { SNIFF_BYTES, id3v2Length, sniffContainer } from './sniff';
+import { ACCEPTED_RATES, SAMPLE_RATE_RANGE, SNIFF_BYTES, id3v2Length, sniffContainer } from './sniff';
 import { openWavSource, readAt, type DecoderSource, type SourceHeader } from './source';
 
 export const DEFAULT_BLOCK_FRAMES = 65536;
+
+export { SAMPLE_RATE_RANGE };
 
 export interface ReadOptions {
   /** Declared channel format; omitted = ACN/SN3D for 4 channels, mono for 1, other otherwise. */
@@ -80,8 +82,8 @@ async function openChecked(path: string): Promise<{ fh: FileHandle; size: number
   } catch (e) {
     throw fsError(e, path);
   }
-  if (st.isDirectory()) throw new S5Error('bad_input', `${path}: is a folder, not an audio file`, path);
-  if (!st.isFile()) throw new S5Error('bad_input', `${path}: is not a regular file (device, socket or pipe)`, path);
+  if (st.isDirectory()) throw new S5Error('bad_input', `is a folder, not an audio file`, path);
+  if (!st.isFile()) throw new S5Error('bad_input', `is not a regular file (device, socket or pipe)`, path);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -94,17 +96,20 @@ async function openChecked(path: string): Promise<{ fh: FileHandle; size: number
 /** Maps a file-system error to the S5Error vocabulary (exported for tests). */
 export function fsError(e: unknown, path: string): S5Error {
   const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return new S5Error('not_found', `${path}: no such file`, path);
-  if (code === 'ENOTDIR') return new S5Error('not_found', `${path}: a folder in this path is a file`, path);
-  if (code === 'EACCES' || code === 'EPERM') return new S5Error('bad_input', `${path}: cannot be read (permission denied)`, path);
-  if (code === 'EISDIR') return new S5Error('bad_input', `${path}: is a folder, not an audio file`, path);
-  return new S5Error('bad_input', `${path}: cannot be opened (${code ?? (e instanceof Error ? e.message : String(e))})`, path);
+  if (code === 'ENOENT') return new S5Error('not_found', `no such file`, path);
+  if (code === 'ENOTDIR') return new S5Error('not_found', `a folder in this path is a file`, path);
+  if (code === 'EACCES' || code === 'EPERM') return new S5Error('bad_input', `cannot be read (permission denied)`, path);
+  if (code === 'EISDIR') return new S5Error('bad_input', `is a folder, not an audio file`, path);
+  return new S5Error('bad_input', `cannot be opened (${code ?? (e instanceof Error ? e.message : String(e))})`, path);
 }
 
 async function openSource(fh: FileHandle, size: number, path: string): Promise<DecoderSource> {
   let head = await readAt(fh, 0, SNIFF_BYTES);
   let container = sniffContainer(head, path);
   const skip = id3v2Length(head);
+  if (skip >= size) {
+    throw new S5Error('bad_input', `its ID3v2 tag declares ${skip} bytes, beyond the end of the ${size}-byte file: there is no audio after it (truncated or corrupt tag); accepted: audio after the tag`, path);
+  }
   if (skip > 0) {
     // An ID3v2 tag is used in front of MP3 and (rarely) FLAC; look at what follows it.
     head = await readAt(fh, skip, SNIFF_BYTES);
@@ -136,10 +141,10 @@ function decideFormat(h: SourceHeader, requested: ChannelFormat | undefined, pat
   let format: ChannelFormat;
   if (requested !== undefined) {
     if (isFoaFormat(requested) && n !== 4) {
-      throw new S5Error('bad_input', `${path}: declared format ${CHANNEL_FORMAT_NAMES[requested]} needs 4 channels, the file has ${n}`, path);
+      throw new S5Error('bad_input', `declared format ${CHANNEL_FORMAT_NAMES[requested]} needs 4 channels, the file has ${n}`, path);
     }
     if (requested === 'mono' && n !== 1) {
-      throw new S5Error('bad_input', `${path}: declared mono, the file has ${n} channels`, path);
+      throw new S5Error('bad_input', `declared mono, the file has ${n} channels`, path);
     }
     format = requested;
   } else if (n === 4) {
@@ -191,10 +196,12 @@ function checkFinite(block: Float32Array[], frames: number, frameOffset: number,
   if (ch < 0) return;
   const v = block[ch][first];
   const what = Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
+  // A float64 file's huge finite values become ±Inf in float32: say so rather than claim infinity.
+  const overflow = info.encoding === 'float64' && what !== 'NaN' ? ' (infinite, or a float64 value beyond the float32 range ±3.4e38)' : '';
   const f = frameOffset + first;
   throw new S5Error(
     'bad_input',
-    `${info.path}: sample ${what} at frame ${f} (${(f / info.sampleRate).toFixed(3)} s), channel ${ch + 1}: audio must be finite`,
+    `sample ${what} at frame ${f} (${(f / info.sampleRate).toFixed(3)} s), channel ${ch + 1}${overflow}: audio must be finite (accepted: finite samples; denormals are read as they are)`,
     info.path,
   );
 }
@@ -242,6 +249,7 @@ class FileAudioStream implements AudioStream {
           yield out;
         }
       }
+      const declaredFrames = info.frames;
       if (!this.framesExact || this.framesIn !== info.frames) {
         if (this.framesExact && this.framesIn < info.frames) {
           info.warnings.push(`the file ended after ${this.framesIn} of the ${info.frames} frames its header declares (truncated?)`);
@@ -250,7 +258,8 @@ class FileAudioStream implements AudioStream {
         info.durationSec = this.framesIn / info.sampleRate;
       }
       if (this.framesIn === 0) {
-        throw new S5Error('bad_input', `${info.path}: contains no decodable audio frames`, info.path);
+        const declared = declaredFrames > 0 ? ` although the header declares ${declaredFrames} frames` : '';
+        throw new S5Error('bad_input', `contains no decodable audio frames${declared} (truncated or corrupt ${info.container.toUpperCase()} data)`, info.path);
       }
       if (this.resampler) {
         const tail = this.resampler.flush();
@@ -288,16 +297,19 @@ export async function openAudioStream(path: string, opts: StreamOptions = {}): P
   try {
     source = await openSource(fh, size, path);
     const h = source.header;
+    if (h.sampleRate < SAMPLE_RATE_RANGE[0] || h.sampleRate > SAMPLE_RATE_RANGE[1]) {
+      throw new S5Error('unsupported', `the header declares a sample rate of ${h.sampleRate} Hz; ${ACCEPTED_RATES} (a rate outside that range means a corrupt header)`, path);
+    }
     const decision = decideFormat(h, opts.channelFormat, path);
     const info = makeInfo(path, size, h, decision);
     let resampler: Resampler | null = null;
     if (opts.targetRate !== undefined && opts.targetRate !== h.sampleRate) {
       const to = opts.targetRate;
       if (!Number.isInteger(to) || to <= 0) {
-        throw new S5Error('invalid_request', `${path}: target rate must be a positive integer (Hz), got ${to}`, path);
+        throw new S5Error('invalid_request', `target rate must be a positive integer (Hz), got ${to}`, path);
       }
       if (to / h.sampleRate > 256 || h.sampleRate / to > 256) {
-        throw new S5Error('unsupported', `${path}: ${h.sampleRate} Hz cannot be converted to ${to} Hz (ratio beyond 1:256)`, path);
+        throw new S5Error('unsupported', `${h.sampleRate} Hz cannot be converted to ${to} Hz (ratio beyond 1:256)`, path);
       }
       resampler = await createResampler(h.sampleRate, to, h.channels, opts.quality ?? DEFAULT_QUALITY);
     }

@@ -18,6 +18,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { SampleEncoding } from '../../../shared/audio';
 import { S5Error } from '../../../shared/errors';
+import { ACCEPTED_CHANNELS, ACCEPTED_RATES } from './sniff';
 
 export interface WavLayout {
   container: 'wav' | 'rf64';
@@ -86,14 +87,14 @@ function printable(id: string): string {
 export async function parseWavHeader(fh: FileHandle, fileSize: number, file: string): Promise<WavLayout> {
   const head = await readAt(fh, 0, 12);
   if (head.length < 12) {
-    throw new S5Error('bad_input', `${file}: file is ${fileSize} bytes, too short for a WAV header (12 bytes minimum)`, file);
+    throw new S5Error('bad_input', `file is ${fileSize} bytes, too short for a WAV header (12 bytes minimum)`, file);
   }
   const magic = fourcc(head, 0);
   if (magic !== 'RIFF' && magic !== 'RIFX' && magic !== 'RF64' && magic !== 'BW64') {
-    throw new S5Error('bad_input', `${file}: not a WAV file (starts with ${printable(magic)}, expected "RIFF" or "RF64")`, file);
+    throw new S5Error('bad_input', `not a WAV file (starts with ${printable(magic)}, expected "RIFF" or "RF64")`, file);
   }
   if (fourcc(head, 8) !== 'WAVE') {
-    throw new S5Error('unsupported', `${file}: RIFF file of form ${printable(fourcc(head, 8))}, not "WAVE" audio`, file);
+    throw new S5Error('unsupported', `RIFF file of form ${printable(fourcc(head, 8))}, not "WAVE" audio`, file);
   }
   const bigEndian = magic === 'RIFX';
   const rf64 = magic === 'RF64' || magic === 'BW64';
@@ -114,7 +115,7 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
   let pos = 12;
   for (let n = 0; pos + 8 <= fileSize; n++) {
     if (n >= MAX_CHUNKS) {
-      throw new S5Error('bad_input', `${file}: more than ${MAX_CHUNKS} RIFF chunks before the audio data; the header is corrupt`, file);
+      throw new S5Error('bad_input', `more than ${MAX_CHUNKS} RIFF chunks before the audio data; the header is corrupt`, file);
     }
     const ch = await readAt(fh, pos, 8);
     if (ch.length < 8) break;
@@ -123,18 +124,18 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
     const body = pos + 8;
     if (id === 'ds64' && rf64) {
       const b = await readAt(fh, body, Math.min(size, 28));
-      if (b.length < 16) throw new S5Error('bad_input', `${file}: RF64 'ds64' chunk is truncated`, file);
+      if (b.length < 16) throw new S5Error('bad_input', `RF64 'ds64' chunk is truncated`, file);
       ds64Data = Number(b.readBigUInt64LE(8));
     } else if (id === 'fmt ') {
-      if (size < 16) throw new S5Error('bad_input', `${file}: 'fmt ' chunk is ${size} bytes, at least 16 are required`, file);
+      if (size < 16) throw new S5Error('bad_input', `'fmt ' chunk is ${size} bytes, at least 16 are required`, file);
       fmt = await readAt(fh, body, Math.min(size, 64));
-      if (fmt.length < 16) throw new S5Error('bad_input', `${file}: 'fmt ' chunk is cut off by the end of the file`, file);
+      if (fmt.length < 16) throw new S5Error('bad_input', `'fmt ' chunk is cut off by the end of the file`, file);
     } else if (id === 'data') {
       dataOffset = body;
       dataSizeField = size;
       dataSize = size;
       if (rf64 && size === 0xffffffff) {
-        if (ds64Data === null) throw new S5Error('bad_input', `${file}: RF64 file has no 'ds64' chunk before its data`, file);
+        if (ds64Data === null) throw new S5Error('bad_input', `RF64 file has no 'ds64' chunk before its data`, file);
         dataSize = ds64Data;
       }
       if (fmt !== null) break; // everything needed; later chunks (LIST, id3 …) are not read
@@ -146,10 +147,10 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
   }
 
   if (fmt === null) {
-    throw new S5Error('bad_input', `${file}: WAV has no 'fmt ' chunk${dataOffset < 0 ? ' and no data' : ''} (truncated or not a WAV file)`, file);
+    throw new S5Error('bad_input', `WAV has no 'fmt ' chunk${dataOffset < 0 ? ' and no data' : ''} (truncated or not a WAV file)`, file);
   }
   if (dataOffset < 0) {
-    throw new S5Error('bad_input', `${file}: WAV has no 'data' chunk (the file is truncated after its header)`, file);
+    throw new S5Error('bad_input', `WAV has no 'data' chunk (the file is truncated after its header)`, file);
   }
 
   // ---- fmt chunk ----
@@ -161,7 +162,7 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
   let ambisonicBFormat = false;
   if (tag === 0xfffe) {
     if (fmt.length < 40) {
-      throw new S5Error('bad_input', `${file}: WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is ${fmt.length} bytes, 40 are required`, file);
+      throw new S5Error('bad_input', `WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is ${fmt.length} bytes, 40 are required`, file);
     }
     const guid = fmt.subarray(24, 40);
     // The sub-format GUID starts with the format code; writers store it in the file's byte order
@@ -174,20 +175,20 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
       tag = code;
       ambisonicBFormat = true;
     } else {
-      throw new S5Error('unsupported', `${file}: WAVE_FORMAT_EXTENSIBLE sub-format ${guid.toString('hex')} is not supported; ${ACCEPTED}`, file);
+      throw new S5Error('unsupported', `WAVE_FORMAT_EXTENSIBLE sub-format ${guid.toString('hex')} is not supported; ${ACCEPTED}`, file);
     }
   }
-  if (channels === 0) throw new S5Error('bad_input', `${file}: WAV 'fmt ' chunk declares 0 channels`, file);
+  if (channels === 0) throw new S5Error('bad_input', `WAV 'fmt ' chunk declares 0 channels; ${ACCEPTED_CHANNELS}`, file);
   if (channels > MAX_CHANNELS) {
-    throw new S5Error('unsupported', `${file}: WAV declares ${channels} channels; at most ${MAX_CHANNELS} are supported`, file);
+    throw new S5Error('unsupported', `WAV declares ${channels} channels; at most ${MAX_CHANNELS} are supported`, file);
   }
-  if (sampleRate === 0) throw new S5Error('bad_input', `${file}: WAV 'fmt ' chunk declares a sample rate of 0 Hz`, file);
+  if (sampleRate === 0) throw new S5Error('bad_input', `WAV 'fmt ' chunk declares a sample rate of 0 Hz; ${ACCEPTED_RATES}`, file);
 
   let kind: 'int' | 'float';
   let encoding: SampleEncoding;
   let bytesPerSample: number;
   if (tag === 1) {
-    if (bits < 1 || bits > 32) throw new S5Error('unsupported', `${file}: ${bits}-bit PCM is not supported; ${ACCEPTED}`, file);
+    if (bits < 1 || bits > 32) throw new S5Error('unsupported', `${bits}-bit PCM is not supported; ${ACCEPTED}`, file);
     kind = 'int';
     bytesPerSample = Math.ceil(bits / 8);
     // A valid-bits count below the container (e.g. 20 in 24) still reads correctly at container scale.
@@ -196,13 +197,13 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
     }
     encoding = (['pcm_u8', 'pcm_s16', 'pcm_s24', 'pcm_s32'] as const)[bytesPerSample - 1];
   } else if (tag === 3) {
-    if (bits !== 32 && bits !== 64) throw new S5Error('unsupported', `${file}: ${bits}-bit IEEE float is not supported; ${ACCEPTED}`, file);
+    if (bits !== 32 && bits !== 64) throw new S5Error('unsupported', `${bits}-bit IEEE float is not supported; ${ACCEPTED}`, file);
     kind = 'float';
     bytesPerSample = bits / 8;
     encoding = bits === 32 ? 'float32' : 'float64';
   } else {
     const name = KNOWN_TAGS[tag] ?? 'unknown codec';
-    throw new S5Error('unsupported', `${file}: WAV codec 0x${tag.toString(16).padStart(4, '0')} (${name}) is not supported; ${ACCEPTED}`, file);
+    throw new S5Error('unsupported', `WAV codec 0x${tag.toString(16).padStart(4, '0')} (${name}) is not supported; ${ACCEPTED}`, file);
   }
   const blockAlign = bytesPerSample * channels;
   if (blockAlignField !== blockAlign) {
@@ -225,7 +226,7 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
   }
   const frames = Math.floor(bytes / blockAlign);
   if (frames === 0) {
-    throw new S5Error('bad_input', `${file}: WAV contains no audio frames (data chunk of ${dataSize} bytes${available === 0 ? ', nothing after the header' : ''})`, file);
+    throw new S5Error('bad_input', `WAV contains no audio frames (data chunk of ${dataSize} bytes${available === 0 ? ', nothing after the header' : ''})`, file);
   }
   return {
     container: rf64 ? 'rf64' : 'wav',

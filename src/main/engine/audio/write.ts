@@ -69,28 +69,28 @@ function loadFlac(): Promise<Flac> {
 
 function checkArgs(path: string, channels: number, sampleRate: number, encoding: WriteEncoding): void {
   if (!Number.isInteger(channels) || channels < 1 || channels > (encoding.startsWith('flac') ? 8 : 65535)) {
-    throw new S5Error('invalid_request', `${path}: cannot write ${channels} channels as ${encoding}${encoding.startsWith('flac') ? ' (FLAC holds 1–8)' : ''}`, path);
+    throw new S5Error('invalid_request', `cannot write ${channels} channels as ${encoding}${encoding.startsWith('flac') ? ' (FLAC holds 1–8)' : ''}`, path);
   }
   const maxRate = encoding.startsWith('flac') ? 655350 : 0xffffffff;
   if (!Number.isInteger(sampleRate) || sampleRate < 1 || sampleRate > maxRate) {
-    throw new S5Error('invalid_request', `${path}: sample rate must be a positive integer (≤ ${maxRate}), got ${sampleRate}`, path);
+    throw new S5Error('invalid_request', `sample rate must be a positive integer (≤ ${maxRate}), got ${sampleRate}`, path);
   }
 }
 
 function checkBlock(block: Float32Array[], channels: number, path: string, frameOffset: number, float: boolean): number {
   if (block.length !== channels) {
-    throw new S5Error('invalid_request', `${path}: block has ${block.length} channels, the file ${channels}`, path);
+    throw new S5Error('invalid_request', `block has ${block.length} channels, the file ${channels}`, path);
   }
   const n = block[0].length;
   for (let c = 1; c < channels; c++) {
-    if (block[c].length !== n) throw new S5Error('invalid_request', `${path}: channels of a block differ in length`, path);
+    if (block[c].length !== n) throw new S5Error('invalid_request', `channels of a block differ in length`, path);
   }
   if (float) {
     for (let c = 0; c < channels; c++) {
       const s = block[c];
       for (let i = 0; i < n; i++) {
         if (s[i] - s[i] !== 0) {
-          throw new S5Error('invalid_request', `${path}: refusing to write non-finite sample ${s[i]} at frame ${frameOffset + i}, channel ${c + 1}`, path);
+          throw new S5Error('invalid_request', `refusing to write non-finite sample ${s[i]} at frame ${frameOffset + i}, channel ${c + 1}`, path);
         }
       }
     }
@@ -198,7 +198,7 @@ class FlacWriter extends TempFileWriter {
     super(path, tmp, fh, channels, sampleRate);
     this.buffers = Array.from({ length: channels }, () => new Int32Array(0) as Int32Array<ArrayBuffer>);
     this.enc = Flac.create_libflac_encoder(sampleRate, channels, bits, 5, totalFrames, false);
-    if (this.enc === 0) throw new S5Error('internal', `${path}: libFLAC could not create an encoder`, path);
+    if (this.enc === 0) throw new S5Error('internal', `libFLAC could not create an encoder`, path);
     const status = Flac.init_encoder_stream(
       this.enc,
       (data) => {
@@ -210,7 +210,7 @@ class FlacWriter extends TempFileWriter {
     );
     if (status !== 0) {
       Flac.FLAC__stream_encoder_delete(this.enc);
-      throw new S5Error('internal', `${path}: libFLAC encoder init failed (status ${status})`, path);
+      throw new S5Error('internal', `libFLAC encoder init failed (status ${status})`, path);
     }
   }
 
@@ -231,7 +231,7 @@ class FlacWriter extends TempFileWriter {
         return d;
       });
       if (!this.Flac.FLAC__stream_encoder_process(this.enc, bufs, n)) {
-        throw new S5Error('internal', `${this.path}: libFLAC failed to encode (state ${this.Flac.FLAC__stream_encoder_get_state(this.enc)})`, this.path);
+        throw new S5Error('internal', `libFLAC failed to encode (state ${this.Flac.FLAC__stream_encoder_get_state(this.enc)})`, this.path);
       }
       await this.drain();
     }
@@ -241,7 +241,7 @@ class FlacWriter extends TempFileWriter {
     const ok = this.Flac.FLAC__stream_encoder_finish(this.enc);
     this.Flac.FLAC__stream_encoder_delete(this.enc);
     this.enc = 0;
-    if (!ok) throw new S5Error('internal', `${this.path}: libFLAC failed to finish the stream`, this.path);
+    if (!ok) throw new S5Error('internal', `libFLAC failed to finish the stream`, this.path);
     await this.drain();
     // The encoder cannot seek back in stream mode: patch the final STREAMINFO (length, MD5,
     // frame sizes) over the one at the start of the file ("fLaC" + 4-byte block header).
@@ -292,7 +292,7 @@ export async function createAudioWriter(
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'the folder does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOSPC' ? 'the disk is full' : String(code ?? e);
-    throw new S5Error(code === 'ENOENT' ? 'not_found' : 'bad_input', `${path}: cannot write here (${why})`, path);
+    throw new S5Error(code === 'ENOENT' ? 'not_found' : 'bad_input', `cannot write here (${why})`, path);
   }
   try {
     if (encoding === 'flac16' || encoding === 'flac24') {
@@ -316,7 +316,7 @@ export async function createAudioWriter(
 export async function writeAudio(
   path: string, data: Float32Array[], sampleRate: number, encoding: WriteEncoding,
 ): Promise<WriteReport> {
-  if (data.length === 0) throw new S5Error('invalid_request', `${path}: nothing to write (0 channels)`, path);
+  if (data.length === 0) throw new S5Error('invalid_request', `nothing to write (0 channels)`, path);
   const frames = data[0].length;
   const w = await createAudioWriter(path, data.length, sampleRate, encoding, frames);
   const step = 1 << 16;

@@ -78,7 +78,7 @@ export class ModelRegistry {
           .sort();
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw new S5Error('bad_input', `${root.dir}: the ${root.source} models folder cannot be read (${(e as NodeJS.ErrnoException).code})`, root.dir);
+        throw new S5Error('bad_input', `the ${root.source} models folder cannot be read (${(e as NodeJS.ErrnoException).code})`, root.dir);
       }
       for (const name of names) {
         const entry = await validateModelFolder(path.join(root.dir, name), root.source);
@@ -219,10 +219,10 @@ export class ModelRegistry {
     try {
       st = await stat(abs);
     } catch {
-      throw new S5Error('not_found', `${abs}: no such file or folder`, abs);
+      throw new S5Error('not_found', `no such file or folder`, abs);
     }
     if (st.isFile() && /\.(ckpt|pt|pth)$/i.test(abs)) {
-      throw new S5Error('unsupported', `${abs}: PyTorch checkpoints are converted to ONNX by the trainer first; import the folder it writes (model.onnx + manifest.json)`, abs);
+      throw new S5Error('unsupported', `PyTorch checkpoints are converted to ONNX by the trainer first; import the folder it writes (model.onnx + manifest.json)`, abs);
     }
     const dir = st.isDirectory() ? abs : path.dirname(abs);
     const candidate = await validateModelFolder(dir, 'user');

@@ -42,6 +42,8 @@ async function readManifest(file: string): Promise<{ manifest: ModelManifest | n
     const code = (e as NodeJS.ErrnoException).code;
     return { manifest: null, errors: [`${file}: ${code === 'ENOENT' ? 'missing (every model folder needs a manifest.json)' : `cannot be read (${code})`}`] };
   }
+  // Editors on Windows save UTF-8 with a byte-order mark; JSON.parse refuses it, the content is fine.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -107,7 +109,8 @@ export async function validateModelFolder(dir: string, source: ModelSource): Pro
     entry.errors.push(`${manifestFile}: id '${manifest.id}' differs from its folder name '${path.basename(dir)}' (a model lives in <models>/<id>/)`);
   }
   entry.errors.push(...checkRoles(manifest).map((p) => `${manifestFile}: ${p}`));
-  if (path.basename(manifest.onnx_file) !== manifest.onnx_file || manifest.onnx_file === '..') {
+  // '', '.' and '..' are their own base names but name the folder or its parent, not a file in it.
+  if (path.basename(manifest.onnx_file) !== manifest.onnx_file || /^\.*$/.test(manifest.onnx_file)) {
     entry.errors.push(`${manifestFile}: onnx_file '${manifest.onnx_file}' must be a file name inside the model folder`);
     return entry;
   }
