@@ -135,7 +135,7 @@ export class InferenceHost {
     const reply = await this.request({
       id: this.id(), type: 'load', key, file, preference: this.preference, threads: this.threads, gpuPresent: this.gpuInfo().present,
     });
-    if (!reply.ok) throw new S5Error('bad_input', `${file}: ${reply.message}`, file);
+    if (!reply.ok) throw new S5Error('bad_input', reply.message, file);
     if (reply.type !== 'load') throw new S5Error('internal', 'inference worker: unexpected reply');
     const info = reply.info;
     return { key, file, info, run: (feeds) => this.run(key, file, info, feeds) };
@@ -145,7 +145,7 @@ export class InferenceHost {
     const wire = feeds.map((t, i) => toWire(t, info.inputs[i]?.name ?? `input${i}`));
     const transfer = [...new Set(wire.map((w) => w.buffer))];
     const reply = await this.request({ id: this.id(), type: 'run', key, feeds: wire }, transfer);
-    if (!reply.ok) throw new S5Error('internal', `${path.basename(file)}: inference failed: ${reply.message}`, file);
+    if (!reply.ok) throw new S5Error('internal', `inference failed: ${reply.message}`, file);
     if (reply.type !== 'run') throw new S5Error('internal', 'inference worker: unexpected reply');
     return {
       outputs: reply.outputs.map((o) => ({ data: new Float32Array(o.buffer, o.byteOffset, o.length), dims: o.dims })),

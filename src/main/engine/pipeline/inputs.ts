@@ -18,7 +18,7 @@ export async function expandInputs(inputs: readonly string[], uniqueNames = true
     try {
       st = await stat(input);
     } catch {
-      throw new S5Error('not_found', `${input}: no such file or folder`, input);
+      throw new S5Error('not_found', 'no such file or folder', input);
     }
     if (!st.isDirectory()) {
       files.push(input);
@@ -28,14 +28,14 @@ export async function expandInputs(inputs: readonly string[], uniqueNames = true
       .filter((d) => d.isFile() && AUDIO_EXTENSIONS.includes(path.extname(d.name).toLowerCase()))
       .map((d) => path.join(input, d.name))
       .sort();
-    if (found.length === 0) throw new S5Error('bad_input', `${input}: the folder holds no audio files (${AUDIO_EXTENSIONS.join(', ')})`, input);
+    if (found.length === 0) throw new S5Error('bad_input', `the folder holds no audio files (${AUDIO_EXTENSIONS.join(', ')})`, input);
     files.push(...found);
   }
   const byName = new Map<string, string>();
   for (const f of uniqueNames ? files : []) {
     const name = recordingName(f);
     const other = byName.get(name);
-    if (other !== undefined) throw new S5Error('bad_input', `${f}: has the same name as ${other}; both would write to the output folder '${name}'`, f);
+    if (other !== undefined) throw new S5Error('bad_input', `has the same name as ${other}; both would write to the output folder '${name}'`, f);
     byName.set(name, f);
   }
   return files;

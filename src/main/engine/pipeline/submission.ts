@@ -69,10 +69,10 @@ async function listSoundscapes(dir: string): Promise<string[]> {
     names = await readdir(dir);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new S5Error(code === 'ENOENT' ? 'not_found' : 'bad_input', `${dir}: ${code === 'ENOENT' ? 'no such folder' : `cannot be read (${code})`}`, dir);
+    throw new S5Error(code === 'ENOENT' ? 'not_found' : 'bad_input', code === 'ENOENT' ? 'no such folder' : `cannot be read (${code})`, dir);
   }
   const wavs = names.filter((n) => n.endsWith('.wav')).sort();
-  if (wavs.length === 0) throw new S5Error('bad_input', `${dir}: no soundscape .wav files`, dir);
+  if (wavs.length === 0) throw new S5Error('bad_input', 'no soundscape .wav files', dir);
   return wavs;
 }
 
@@ -99,7 +99,7 @@ export async function buildSubmission(pipeline: Pipeline, req: SubmissionRequest
     await zip.addDirectory(`${root}/`);
     await zip.addDirectory(`${root}/eval_out/`);
     for (const [i, file] of soundscapes.entries()) {
-      if (req.signal?.aborted) throw new S5Error('cancelled', `${zipPath}: cancelled`, zipPath);
+      if (req.signal?.aborted) throw new S5Error('cancelled', 'cancelled', zipPath);
       const name = file.slice(0, -'.wav'.length);
       req.onProgress?.(i, soundscapes.length, name);
       const result = await pipeline.separate({
@@ -111,7 +111,7 @@ export async function buildSubmission(pipeline: Pipeline, req: SubmissionRequest
       for (const [slot, stem] of result.stems.entries()) {
         const official = estimateName(req.task, name, slot, stem.label);
         const parsed = parseSourceName(req.task, name, official);
-        if (!parsed.ok) throw new S5Error('internal', `${official}: ${parsed.problem}`);
+        if (!parsed.ok) throw new S5Error('internal', parsed.problem, official);
         await zip.addFile(`${root}/eval_out/${official}`, path.join(result.out_dir as string, stem.file));
         estimate.push({ filename: official, label: stem.label, probability: stem.confidence });
         estimates++;

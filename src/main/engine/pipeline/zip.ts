@@ -46,7 +46,7 @@ export class ZipWriter {
       return new ZipWriter(path, tmp, await open(tmp, 'wx'));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new S5Error(code === 'ENOENT' ? 'not_found' : 'bad_input', `${path}: cannot write here (${code === 'ENOENT' ? 'the folder does not exist' : code})`, path);
+      throw new S5Error(code === 'ENOENT' ? 'not_found' : 'bad_input', `cannot write here (${code === 'ENOENT' ? 'the folder does not exist' : code})`, path);
     }
   }
 
@@ -110,7 +110,7 @@ export class ZipWriter {
       let crc = 0;
       for (let pos = 0; pos < size; ) {
         const { bytesRead } = await src.read(buf, 0, Math.min(CHUNK, size - pos), pos);
-        if (bytesRead === 0) throw new S5Error('bad_input', `${source}: changed size while it was being archived`, source);
+        if (bytesRead === 0) throw new S5Error('bad_input', 'changed size while it was being archived', source);
         const chunk = buf.subarray(0, bytesRead);
         crc = crc32(chunk, crc);
         await this.put(chunk);

@@ -34,18 +34,18 @@ export class SettingsStore {
       text = await readFile(this.file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return SettingsSchema.parse({});
-      throw new S5Error('bad_input', `${this.file}: cannot be read (${(e as Error).message})`, this.file);
+      throw new S5Error('bad_input', `cannot be read (${(e as Error).message})`, this.file);
     }
     let raw: unknown;
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new S5Error('bad_input', `${this.file}: not valid JSON (${(e as Error).message}); fix or delete the file`, this.file);
+      throw new S5Error('bad_input', `not valid JSON (${(e as Error).message}); fix or delete the file`, this.file);
     }
     const parsed = SettingsSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new S5Error('bad_input', `${this.file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}; fix or delete the file`, this.file);
+      throw new S5Error('bad_input', `${issue.path.join('.') || '(top level)'}: ${issue.message}; fix or delete the file`, this.file);
     }
     return parsed.data;
   }
@@ -61,7 +61,7 @@ export class SettingsStore {
         await rename(tmp, this.file);
       } catch (e) {
         await unlink(tmp).catch(() => undefined);
-        throw new S5Error('bad_input', `${this.file}: cannot be written (${(e as Error).message})`, this.file);
+        throw new S5Error('bad_input', `cannot be written (${(e as Error).message})`, this.file);
       }
       return updated;
     });
