@@ -95,7 +95,22 @@ export const ModelInfoSchema = z.object({
   params: z.number().nullable(),
   labels: z.number().nullable(),
   active: z.boolean(),
+  /** The manifest's `metrics` (e.g. ca_sdri, label_accuracy, onnx_parity_*); null when the manifest cannot be read. */
+  metrics: z.record(z.string(), z.number()).nullable(),
+  /** Taggers: the decision rule (global threshold, per-class thresholds, event counts); null otherwise. */
+  decision: z
+    .object({
+      threshold: z.number(),
+      thresholds: z.record(z.string(), z.number()),
+      min_events: z.number(),
+      max_events: z.number(),
+    })
+    .nullable(),
+  /** MODEL_CARD.md as plain text (at most MODEL_CARD_MAX_BYTES); null when the folder has none. */
+  card: z.string().nullable(),
 });
+/** Largest part of a MODEL_CARD.md that `listModels` returns. */
+export const MODEL_CARD_MAX_BYTES = 64 * 1024;
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 
 export const ActiveModelsInfoSchema = z.object({

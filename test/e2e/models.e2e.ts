@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, startHarness, type Harness } from './helpers';
 
+const CARD_WITH_MARKUP = '# user copy\n\n<img id="injected" src="x"> <b id="injected-b">bold?</b>\n';
 let harness: Harness;
 let data: string;
 const previous = process.env.S5_DATA_DIR;
@@ -32,6 +33,8 @@ beforeAll(async () => {
   data = mkdtempSync(path.join(os.tmpdir(), 's5-e2e-models-'));
   process.env.S5_DATA_DIR = data;
   userModel('user-tag-copy', () => undefined);
+  // A model card is untrusted text: markup in it must show as text, never become elements.
+  writeFileSync(path.join(data, 'models', 'user-tag-copy', 'MODEL_CARD.md'), CARD_WITH_MARKUP);
   userModel('broken-tagger', (m) => (m.sha256 = '0'.repeat(64)));
   harness = await startHarness();
 }, 120_000);
@@ -102,5 +105,41 @@ describe('Models view', () => {
     expect(Number(await page.getByTestId('doctor-threads').innerText())).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(repoRoot, 'test-results/models.png'), fullPage: true });
     expect(problems.filter((p) => !/Failed to load resource/.test(p))).toEqual([]);
+  });
+
+  it('shows each model\'s metrics, decision rule with per-class thresholds, and model card as plain text', async () => {
+    const { page, problems } = await harness.openPage();
+    await page.getByTestId('nav-models').click();
+    const row = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v1"]');
+    await row.waitFor({ timeout: 30_000 });
+    const manifest = JSON.parse(readFileSync(path.join(SHIPPED_TAGGER, 'manifest.json'), 'utf8'));
+    const sepManifest = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v1/manifest.json'), 'utf8'));
+
+    // Headline metrics in the rows: label accuracy (tagger), CA-SDRi (separator), ONNX parity.
+    const metrics = await row.getByTestId('model-metrics').innerText();
+    expect(metrics).toContain(`${manifest.metrics.label_accuracy.toFixed(1)} %`);
+    expect(metrics).toMatch(/ONNX parity/);
+    const sepRow = page.locator('[data-testid="model-row"][data-model-id="s5-sep-small-16k-v1"]');
+    expect(await sepRow.getByTestId('model-metrics').innerText()).toContain(`${sepManifest.metrics.ca_sdri.toFixed(2)} dB`);
+
+    // Details: every metric, the decision rule and each per-class threshold, the card verbatim.
+    await row.getByTestId('model-details-toggle').click();
+    const details = page.locator('[data-testid="model-details"][data-model-id="s5-tag-small-v1"]');
+    await details.waitFor();
+    expect(Number(await details.getByTestId('model-decision').getAttribute('data-threshold'))).toBe(manifest.decision.threshold);
+    const shown = await details.getByTestId('model-class-threshold').evaluateAll((els) =>
+      Object.fromEntries(els.map((e) => [e.getAttribute('data-label'), Number(e.getAttribute('data-threshold'))])));
+    expect(shown).toEqual(manifest.decision.thresholds ?? {});
+    const card = readFileSync(path.join(SHIPPED_TAGGER, 'MODEL_CARD.md'), 'utf8');
+    expect(await details.getByTestId('model-card').evaluate((el) => el.textContent)).toBe(card);
+
+    // The user model's card with markup: shown as text, no element made from it.
+    const user = page.locator('[data-testid="model-row"][data-model-id="user-tag-copy"]');
+    await user.getByTestId('model-details-toggle').click();
+    const userCard = page.locator('[data-testid="model-details"][data-model-id="user-tag-copy"]').getByTestId('model-card');
+    expect(await userCard.evaluate((el) => el.textContent)).toBe(CARD_WITH_MARKUP);
+    expect(await page.locator('#injected, #injected-b').count()).toBe(0);
+    await page.screenshot({ path: path.join(repoRoot, 'test-results/models-details.png'), fullPage: true });
+    expect(problems).toEqual([]);
   });
 });

@@ -58,6 +58,8 @@ export class LiveState {
   overloaded = $state(false);
   recording = $state.raw<{ path: string; seconds: number } | null>(null);
   lastRecording = $state<string | null>(null);
+  /** The channel format of `lastRecording` when it is known (4 input channels in FOA/A-format order); else null. */
+  lastRecordingFormat = $state<ChannelFormat | null>(null);
   /** Chart history: times and one probability row per label. */
   times: number[] = [];
   probs: number[][] = [];
@@ -180,7 +182,7 @@ export class LiveState {
     this.busy = true;
     try {
       const r = await this.api.liveStop({});
-      if (r.recording) this.lastRecording = r.recording.path;
+      if (r.recording) this.noteRecording(r.recording.path);
       if (r.stats) this.stats = r.stats;
       this.running = false;
       this.recording = null;
@@ -204,11 +206,22 @@ export class LiveState {
     }
   }
 
+  /**
+   * Remembers a finished recording. It holds the raw input channels, so its channel format is the
+   * session's when the source delivered exactly 4 channels in order (replay, or the identity order).
+   */
+  private noteRecording(path: string): void {
+    const s = this.settings;
+    const inOrder = s.source === 'replay' || s.channelOrder.every((c, i) => c === i);
+    this.lastRecording = path;
+    this.lastRecordingFormat = this.info?.inputChannels === 4 && inOrder ? s.channelFormat : null;
+  }
+
   async toggleRecord(): Promise<void> {
     try {
       if (this.recording) {
         const r = await this.api.liveRecord({ action: 'stop' });
-        if (r.recording) this.lastRecording = r.recording.path;
+        if (r.recording) this.noteRecording(r.recording.path);
         this.recording = null;
       } else {
         const dir = this.settings.recordDir.trim();

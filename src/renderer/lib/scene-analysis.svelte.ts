@@ -10,6 +10,7 @@ import { SCENE_AUDIO_MAX_FRAMES } from '../../shared/api-scene';
 import type { ChannelFormat } from '../../shared/audio';
 import type { TimelineEntry } from '../../shared/result';
 import { Audition, type ListenMode, type StemControl } from './audition';
+import type { Thresholds } from './scene-timeline';
 import { toErrorView, type ErrorView } from './errors';
 
 export type AnalysisStatus = 'idle' | 'running' | 'loading-audio' | 'ready' | 'failed' | 'cancelled';
@@ -60,8 +61,15 @@ export class AnalysisState {
   /** RMS of the audio output right now, linear. */
   outputRms = $state(0);
   spectrograms = $state.raw<Map<string, SceneSpectrogram>>(new Map());
+  /** The decision rule of the tagger that made the timeline (from its manifest via listModels). */
+  rule = $state.raw<Thresholds>({ threshold: 0.5 });
+  /** Id of the tagger `rule` came from (null: not known yet). */
+  ruleModel = $state<string | null>(null);
+  /** Export in progress: files done of total, the file being written, when it started. */
+  exportProgress = $state<{ jobId: string; done: number; total: number; file: string; startedAt: number } | null>(null);
 
   private jobId: string | null = null;
+  private ruleToken = 0;
   private audition: Audition | null = null;
   private raf = 0;
 
@@ -71,6 +79,8 @@ export class AnalysisState {
       if (p.job && p.job === this.jobId && p.task === 'separate') {
         this.done = p.done;
         this.total = p.total;
+      } else if (p.task === 'export' && p.job && this.exportProgress?.jobId === p.job) {
+        this.exportProgress = { ...this.exportProgress, done: p.done, total: p.total, file: p.stage };
       }
     });
   }
@@ -102,6 +112,7 @@ export class AnalysisState {
     this.done = 0;
     this.total = 0;
     this.startedAt = performance.now();
+    void this.loadRule(null);
     try {
       const a = await this.api.sceneAnalyse({ path, jobId, ...(channelFormat ? { channelFormat } : {}) });
       if (this.jobId !== jobId) return;
@@ -109,6 +120,7 @@ export class AnalysisState {
       this.timeline = a.result.timeline;
       this.timelineLabels = a.result.timeline_labels;
       this.controls = a.result.stems.map(() => ({ gainDb: 0, mute: false, solo: false }));
+      if (a.result.models.tagger.id !== this.ruleModel) void this.loadRule(a.result.models.tagger.id);
       this.finishedAt = performance.now();
       this.status = 'loading-audio';
       await this.loadAudio(a);
@@ -118,6 +130,26 @@ export class AnalysisState {
       const view = toErrorView(err, path);
       this.status = view.code === 'cancelled' ? 'cancelled' : 'failed';
       if (view.code !== 'cancelled') this.error = view;
+    }
+  }
+
+  /**
+   * Reads the decision rule of tagger `id` (null: the active one) from the model library; keeps
+   * the previous rule when the library cannot be read (the timeline still works at 0.5).
+   */
+  private async loadRule(id: string | null): Promise<void> {
+    const token = ++this.ruleToken;
+    try {
+      const list = await this.api.listModels({});
+      const want = id ?? list.active.tagger;
+      const m = list.models.find((x) => x.id === want && x.kind === 'tagger' && x.decision);
+      // The newest request wins (the result's own tagger is asked for after the active one).
+      if (m?.decision && token === this.ruleToken) {
+        this.rule = { threshold: m.decision.threshold, thresholds: m.decision.thresholds };
+        this.ruleModel = m.id;
+      }
+    } catch {
+      // The listing is a nicety here; analysis errors are reported by analyse().
     }
   }
 
@@ -220,9 +252,22 @@ export class AnalysisState {
     return s;
   }
 
-  async export(req: Omit<SceneExportRequest, 'analysisId'>): Promise<SceneExportResult> {
+  /** Exports with progress (`exportProgress`, from the engine's `progress` events) and cancel (`cancelExport`). */
+  async export(req: Omit<SceneExportRequest, 'analysisId' | 'jobId'>): Promise<SceneExportResult> {
     if (!this.analysis) throw new Error('nothing analysed yet');
-    return this.api.sceneExport({ ...req, analysisId: this.analysis.analysisId });
+    const jobId = `export-${Date.now().toString(36)}-${++jobCounter}`;
+    this.exportProgress = { jobId, done: 0, total: 0, file: '', startedAt: performance.now() };
+    try {
+      return await this.api.sceneExport({ ...req, analysisId: this.analysis.analysisId, jobId });
+    } finally {
+      if (this.exportProgress?.jobId === jobId) this.exportProgress = null;
+    }
+  }
+
+  /** Stops the running export; files already written stay, the one being written is never left half-done. */
+  async cancelExport(): Promise<void> {
+    const job = this.exportProgress?.jobId;
+    if (job) await this.api.cancel({ jobId: job });
   }
 
   /** Forgets the current analysis (engine cache included) and stops playback. */

@@ -1,10 +1,26 @@
 /**
  * Layout of the label timeline: which classes get a row (those the analysis found or whose
- * probability reaches the threshold anywhere, or all of them on demand), their order, and the
+ * probability reaches its class's threshold anywhere, or all of them on demand), their order, and the
  * time span each window's probability is drawn over. Windows overlap by 50 %: each is drawn over
  * the hop-long span around its centre, so cells tile the recording without overlap.
  */
 import type { DetectedLabel, TimelineEntry } from '../../shared/result';
+
+/** A tagger's decision rule as the timeline needs it: the global threshold and per-class ones. */
+export interface Thresholds {
+  threshold: number;
+  thresholds?: Readonly<Record<string, number>>;
+}
+
+/** The threshold `label` is decided at (its own when the rule has one). */
+export function thresholdFor(rule: Thresholds, label: string): number {
+  return rule.thresholds?.[label] ?? rule.threshold;
+}
+
+/** Whether any class has a threshold other than the global one. */
+export function hasClassThresholds(rule: Thresholds): boolean {
+  return Object.values(rule.thresholds ?? {}).some((t) => t !== rule.threshold);
+}
 
 export interface HeatCell {
   start: number;
@@ -14,6 +30,8 @@ export interface HeatCell {
 
 export interface TimelineRow {
   label: string;
+  /** The decision threshold of this class (its own, or the rule's global one). */
+  threshold: number;
   /** Highest window probability. */
   peak: number;
   /** The analysis selected this label (recording level). */
@@ -35,7 +53,7 @@ export function timelineRows(
   entries: readonly TimelineEntry[],
   detected: readonly DetectedLabel[],
   duration: number,
-  threshold: number,
+  rule: Thresholds,
   showAll: boolean,
 ): TimelineRow[] {
   const spans = cellSpans(entries, duration);
@@ -43,9 +61,9 @@ export function timelineRows(
   const rows = labels.map((label, k) => {
     const cells = entries.map((e, i) => ({ ...spans[i], prob: e.probs[k] ?? 0 }));
     const peak = cells.reduce((m, c) => Math.max(m, c.prob), 0);
-    return { label, peak, detected: found.has(label), cells };
+    return { label, threshold: thresholdFor(rule, label), peak, detected: found.has(label), cells };
   });
-  const shown = showAll ? rows : rows.filter((r) => r.detected || r.peak >= threshold);
+  const shown = showAll ? rows : rows.filter((r) => r.detected || r.peak >= r.threshold);
   // Detected first, then by peak probability; "all" keeps the official order.
   return showAll ? shown : shown.sort((a, b) => Number(b.detected) - Number(a.detected) || b.peak - a.peak);
 }

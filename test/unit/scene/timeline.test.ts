@@ -1,6 +1,6 @@
 /** Label timeline layout and audition helpers (pure functions of the renderer). */
 import { describe, expect, it } from 'vitest';
-import { cellSpans, etaSeconds, timelineRows } from '../../../src/renderer/lib/scene-timeline';
+import { cellSpans, etaSeconds, hasClassThresholds, thresholdFor, timelineRows } from '../../../src/renderer/lib/scene-timeline';
 import { effectiveGains, foaEncodeGains } from '../../../src/renderer/lib/audition-math';
 
 const entry = (start: number, end: number, probs: number[]) => ({ start, end, probs, labels: [] as never[] });
@@ -17,11 +17,26 @@ describe('timeline layout', () => {
   it('shows detected labels and those over the threshold, detected first, or all in official order', () => {
     const labels = ['A', 'B', 'C', 'D'];
     const e = [entry(0, 10, [0.1, 0.7, 0.2, 0.55]), entry(5, 12, [0.3, 0.2, 0.1, 0.4])];
-    const rows = timelineRows(labels, e, [{ label: 'D' as never, count: 1, confidence: 0.55 }], 12, 0.5, false);
+    const rows = timelineRows(labels, e, [{ label: 'D' as never, count: 1, confidence: 0.55 }], 12, { threshold: 0.5 }, false);
     expect(rows.map((r) => r.label)).toEqual(['D', 'B']);
     expect(rows[1].peak).toBe(0.7);
     expect(rows[0].cells.map((c) => c.prob)).toEqual([0.55, 0.4]);
-    expect(timelineRows(labels, e, [], 12, 0.5, true).map((r) => r.label)).toEqual(labels);
+    expect(timelineRows(labels, e, [], 12, { threshold: 0.5 }, true).map((r) => r.label)).toEqual(labels);
+  });
+
+  it('decides each class at its own threshold when the rule has one', () => {
+    const labels = ['A', 'B', 'C', 'D'];
+    const e = [entry(0, 10, [0.15, 0.7, 0.2, 0.1]), entry(5, 12, [0.05, 0.6, 0.1, 0.1])];
+    // A (peak 0.15) passes its own 0.1; B (peak 0.7) misses its own 0.8; C and D use the global 0.5.
+    const rule = { threshold: 0.5, thresholds: { A: 0.1, B: 0.8 } };
+    const rows = timelineRows(labels, e, [], 12, rule, false);
+    expect(rows.map((r) => [r.label, r.threshold])).toEqual([['A', 0.1]]);
+    const all = timelineRows(labels, e, [], 12, rule, true);
+    expect(all.map((r) => r.threshold)).toEqual([0.1, 0.8, 0.5, 0.5]);
+    expect(thresholdFor(rule, 'C')).toBe(0.5);
+    expect(hasClassThresholds(rule)).toBe(true);
+    expect(hasClassThresholds({ threshold: 0.5, thresholds: { A: 0.5 } })).toBe(false);
+    expect(hasClassThresholds({ threshold: 0.5 })).toBe(false);
   });
 
   it('estimates the time left from the rate so far', () => {
