@@ -28,4 +28,15 @@ describe('LabelTracker', () => {
     expect(tr.smoothed[0]).toBeCloseTo(0.36, 6);
     expect(tr.update([0.9], 0.5).map((x) => x.kind)).toEqual(['onset']); // 0.576
   });
+
+  it('per-class thresholds (a calibrated tagger): each class turns on at its own, off below its own', () => {
+    const tr = new LabelTracker(['Buzzer', 'Speech'], { on: [0.05, 0.7], alpha: 1 });
+    expect(Array.from(tr.off)).toEqual([expect.closeTo(0.025, 6), expect.closeTo(0.55, 6)]);
+    tr.update([0.06, 0.65], 0);
+    expect(tr.active()).toEqual(['Buzzer']);
+    tr.update([0.03, 0.71], 0.25);
+    expect(tr.active()).toEqual(['Buzzer', 'Speech']);
+    tr.update([0.02, 0.6], 0.5);
+    expect(tr.active()).toEqual(['Speech']);
+  });
 });

@@ -7,10 +7,10 @@
 import type { S5Label } from '../../../shared/labels';
 
 export interface HysteresisOptions {
-  /** Turn-on threshold (the tagger's decision threshold by default). */
-  on: number;
-  /** Turn-off threshold (default on − 0.15, at least 0.05). */
-  off?: number;
+  /** Turn-on threshold, one for all classes or one per label (the tagger's decision thresholds). */
+  on: number | readonly number[];
+  /** Turn-off threshold(s) (default on − 0.15, but never less than half of on). */
+  off?: number | readonly number[];
   /** Weight of the newest probability in the smoothing (1 = no smoothing). */
   alpha?: number;
 }
@@ -25,8 +25,9 @@ export interface LabelEvent {
 export type LabelChange = { kind: 'onset' | 'offset'; event: LabelEvent };
 
 export class LabelTracker {
-  readonly on: number;
-  readonly off: number;
+  /** Per-label turn-on and turn-off thresholds. */
+  readonly on: Float32Array;
+  readonly off: Float32Array;
   readonly alpha: number;
   /** Smoothed probability per label. */
   readonly smoothed: Float32Array;
@@ -35,9 +36,16 @@ export class LabelTracker {
   readonly log: LabelEvent[] = [];
 
   constructor(readonly labels: readonly S5Label[], opts: HysteresisOptions) {
-    this.on = opts.on;
-    this.off = opts.off ?? Math.max(0.05, opts.on - 0.15);
-    if (!(this.off < this.on)) throw new RangeError(`hysteresis: off (${this.off}) must be below on (${this.on})`);
+    const perLabel = (v: number | readonly number[], what: string) => {
+      if (typeof v === 'number') return new Float32Array(labels.length).fill(v);
+      if (v.length !== labels.length) throw new RangeError(`hysteresis: ${v.length} ${what} thresholds for ${labels.length} labels`);
+      return Float32Array.from(v);
+    };
+    this.on = perLabel(opts.on, 'on');
+    this.off = opts.off === undefined ? this.on.map((on) => on - Math.min(0.15, on / 2)) : perLabel(opts.off, 'off');
+    this.on.forEach((on, i) => {
+      if (!(this.off[i] < on)) throw new RangeError(`hysteresis: off (${this.off[i]}) must be below on (${on}) for ${labels[i]}`);
+    });
     this.alpha = opts.alpha ?? 0.6;
     this.smoothed = new Float32Array(labels.length);
     this.open = labels.map(() => null);
@@ -53,12 +61,12 @@ export class LabelTracker {
       const ev = this.open[i];
       if (ev) {
         ev.peak = Math.max(ev.peak, s);
-        if (s < this.off) {
+        if (s < this.off[i]) {
           ev.offset = t;
           this.open[i] = null;
           changes.push({ kind: 'offset', event: { ...ev } });
         }
-      } else if (s >= this.on) {
+      } else if (s >= this.on[i]) {
         const e: LabelEvent = { label: this.labels[i], onset: t, offset: null, peak: s };
         this.open[i] = e;
         this.log.push(e);

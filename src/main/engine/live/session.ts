@@ -10,6 +10,7 @@
 import type { ChannelFormat } from '../../../shared/audio';
 import type { LiveFrameEvent, LiveSessionInfo, LiveStats } from '../../../shared/api-live';
 import type { S5Label } from '../../../shared/labels';
+import { classThreshold } from '../../../shared/manifest';
 import { convertFoaInto, isFoaFormat } from '../audio/channels';
 import { createResampler, type Resampler } from '../audio/resample';
 import { runSeparator, runTagger, type PipelineModel } from '../pipeline/runners';
@@ -100,7 +101,7 @@ export class LiveSession {
     this.fade = Math.min(Math.round(FADE_SECONDS * this.rate), this.hop);
     // Room for the longest window plus two seconds of processing slack.
     this.ring = new PlanarRing(4, Math.max(this.tagW, this.sepW) + this.hop + 2 * this.rate);
-    this.tracker = new LabelTracker(tm.labels, { on: tm.decision?.threshold ?? 0.5 });
+    this.tracker = new LabelTracker(tm.labels, { on: tm.labels.map((l) => (tm.decision ? classThreshold(tm.decision, l) : 0.5)) });
     this.tagWin = makeWindow(this.tagW);
     this.sepWin = makeWindow(this.sepW);
     this.listen = o.separator ? o.listen.filter((l) => o.separator?.manifest.labels.includes(l)) : [];
