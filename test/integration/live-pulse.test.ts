@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallReply } from '../../src/shared/api';
-import { havePulse, startPulse, type PulseServer } from '../tools/live-audio-env';
+import { clearOfflineLabels, havePulse, startPulse, type PulseServer } from '../tools/live-audio-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCENE = path.join(ROOT, 'resources/demo/soundscape/demo_000000.wav');
@@ -40,7 +40,8 @@ afterAll(async () => {
 describe.skipIf(!havePulse)('live capture through a PulseAudio null sink', () => {
   it('shows the scene’s labels within 2 s of its sound and measures the listen latency', async () => {
     const e = engine as NonNullable<typeof engine>;
-    const offline: string[] = value(await e.dispatch('tag', { path: SCENE })).labels.map((l: { label: string }) => l.label);
+    // Labels found clearly offline (see clearOfflineLabels: near-threshold ones may differ live).
+    const offline: string[] = await clearOfflineLabels(value(await e.dispatch('tag', { path: SCENE })));
     const { readAudio } = await import('../../src/main/engine/audio');
     const scene = await readAudio(SCENE, { targetRate: 48000 });
     const n = scene.data[0].length;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallReply } from '../../src/shared/api';
 import { readAudio } from '../../src/main/engine/audio';
 import { Engine } from '../../src/main/engine/service';
+import { clearOfflineLabels } from '../tools/live-audio-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DEMO = path.join(ROOT, 'resources/demo/soundscape');
@@ -48,7 +49,8 @@ describe('replay-as-live with the shipped models', () => {
   for (const scene of scenes) {
     it(`${scene}: live labels include the offline labels; recording equals the input`, async () => {
       const file = path.join(DEMO, scene);
-      const offline = value(await engine.dispatch('tag', { path: file })).labels.map((l: { label: string }) => l.label);
+      // Labels found clearly offline (see clearOfflineLabels: near-threshold ones may differ live).
+      const offline: string[] = await clearOfflineLabels(value(await engine.dispatch('tag', { path: file })));
       expect(offline.length).toBeGreaterThan(0);
       events.length = 0;
       const info = value(await engine.dispatch('liveStart', {

@@ -8,6 +8,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { classThreshold } from '../../src/shared/manifest';
+import { ModelRegistry } from '../../src/main/engine/models/registry';
 
 export interface FileDevice {
   /** ALSA PCM name (what PortAudio lists). */
@@ -90,4 +92,18 @@ export async function startPulse(home: string, rate = 48000): Promise<PulseServe
       }
     },
   };
+}
+
+/**
+ * The labels an offline `tag` result found *clearly*: confidence at least `margin` above the
+ * class's own decision threshold (the shipped tagger's manifest, per-class thresholds included).
+ * Live windows slide over the sound, so a detection that barely passed offline (e.g. 0.19 against
+ * a calibrated 0.10) may stay just under its threshold live; a clear one must not.
+ */
+export async function clearOfflineLabels(
+  result: { labels: { label: string; confidence: number }[]; models: { tagger: { id: string } } },
+  margin = 0.15,
+): Promise<string[]> {
+  const { manifest } = await new ModelRegistry().require(result.models.tagger.id);
+  return result.labels.filter((l) => l.confidence >= classThreshold(manifest.decision!, l.label) + margin).map((l) => l.label);
 }
