@@ -10,7 +10,6 @@
  * Memory is a few windows whatever the file length. An AbortSignal is checked between windows;
  * cancelling or failing leaves no partial file under a final name.
  */
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChannelFormat } from '../../../shared/audio';
 import { S5Error } from '../../../shared/errors';
@@ -207,8 +206,7 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
     warnings,
   };
   if (out) {
-    await mkdir(out.dir, { recursive: true }); // no stem at all: the folder holds only the label files
-    await writeLabelFiles(out.dir, result);
+    await writeLabelFiles(out.dir, result); // creates the folder when no stem was written
   }
   return result;
 }

@@ -2,15 +2,16 @@
  * Writes stems while the recording streams through: one mono writer per stem key, created the
  * first time the key has samples (everything before is written as zeros, so every stem is full
  * length), resampled to the output rate when it differs from the model's, into a staging folder
- * inside the recording's output folder. `commit` renames the kept stems to their final names
+ * inside the recording's output folder (named with this process's pid; staging folders of dead
+ * processes found there are removed first). `commit` renames the kept stems to their final names
  * (replacing older files only with complete ones) and drops the rest; `abort` removes the staging
  * folder. Also measures each stem's RMS (at the model rate).
  */
 import { mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { WriteEncoding } from '../../../shared/audio';
 import { createAudioWriter, createResampler, type AudioWriter, type Resampler } from '../audio';
+import { outputError, removeStaleStaging, stageDirName } from './outputs';
 
 const ZERO_BLOCK = 1 << 16;
 
@@ -45,7 +46,8 @@ export class StemWriters<K extends string> {
   private async stage(): Promise<string> {
     if (!this.stageDir) {
       await mkdir(this.outDir, { recursive: true });
-      this.stageDir = path.join(this.outDir, `.s5-stems-${randomBytes(4).toString('hex')}`);
+      await removeStaleStaging(this.outDir); // left by an engine killed while writing here
+      this.stageDir = path.join(this.outDir, stageDirName());
       await mkdir(this.stageDir);
     }
     return this.stageDir;
@@ -77,6 +79,14 @@ export class StemWriters<K extends string> {
    * already open but absent here.
    */
   async write(start: number, length: number, stems: ReadonlyMap<K, Float32Array>): Promise<void> {
+    try {
+      await this.writeBlock(start, length, stems);
+    } catch (e) {
+      throw await outputError(e, this.outDir); // disk full, read-only, … named with the output folder
+    }
+  }
+
+  private async writeBlock(start: number, length: number, stems: ReadonlyMap<K, Float32Array>): Promise<void> {
     if (length === 0) return;
     for (const [key, data] of stems) {
       const file = this.files.get(key) ?? (await this.open(key, start));
@@ -98,6 +108,14 @@ export class StemWriters<K extends string> {
    * others are discarded. Files in outDir matching `isStale` and not written now are removed.
    */
   async commit(names: ReadonlyMap<K, string>, isStale: (name: string) => boolean): Promise<Map<K, CommittedStem>> {
+    try {
+      return await this.commitFiles(names, isStale);
+    } catch (e) {
+      throw await outputError(e, this.outDir);
+    }
+  }
+
+  private async commitFiles(names: ReadonlyMap<K, string>, isStale: (name: string) => boolean): Promise<Map<K, CommittedStem>> {
     const done = new Map<K, CommittedStem>();
     for (const file of this.files.values()) {
       const name = names.get(file.key);
