@@ -106,11 +106,16 @@ export const TrainRequestSchema = z.object({
   target: z.enum(['tagger', 'separator', 'both']).default('separator'),
   /** Architecture size: tiny (smoke test, 8 kHz 1-s), small-16k, small-32k (the shipped defaults' recipes). */
   size: TrainModelSizeSchema.default('small-16k'),
-  /** Weights to start from: fresh, a finished run's best checkpoint, or a checkpoint file. */
+  /**
+   * Weights to start from: fresh, a finished run's best checkpoint, a checkpoint file, or a
+   * registered model (shipped or user; its PyTorch weights are recovered from its ONNX file by
+   * `s5trainer weights-from-onnx`, cached, and the run keeps BatchNorms frozen).
+   */
   base: z.discriminatedUnion('from', [
     z.object({ from: z.literal('scratch') }),
     z.object({ from: z.literal('run'), run: RunIdSchema }),
     z.object({ from: z.literal('file'), path: PathSchema }),
+    z.object({ from: z.literal('model'), id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id') }),
   ]).default({ from: 'scratch' }),
   data: TrainDataSchema,
   rooms: TrainRoomsSchema.default({ source: 'simulated' }),

@@ -21,6 +21,7 @@ _COMMANDS = (
     ("doctor", "s5trainer.doctor"),
     ("info", "s5trainer.info"),
     ("export", "s5trainer.export.cli"),
+    ("weights-from-onnx", "s5trainer.export.from_onnx"),
 )
 
 

@@ -16,7 +16,7 @@ export interface TrainForm {
   target: 'tagger' | 'separator' | 'both';
   size: 'tiny' | 'small-16k' | 'small-32k';
   task: 'dcase2025t4' | 'dcase2026t4';
-  base: string; // 'scratch' | 'run:<id>' | 'file'
+  base: string; // 'scratch' | 'run:<id>' | 'file' | 'model:<registered model id>'
   baseFile: string;
   data: 'library' | 'folder' | 'dcase' | 'toy';
   dataPath: string;
@@ -32,6 +32,28 @@ export const DEFAULT_FORM: TrainForm = {
   name: '', target: 'separator', size: 'small-16k', task: 'dcase2025t4', base: 'scratch', baseFile: '',
   data: 'library', dataPath: '', rooms: 'simulated', roomsPath: '', budgetKind: 'steps', steps: 5000, minutes: 30, device: 'auto',
 };
+
+/** True when the user never saved a form (a new run's defaults apply, e.g. the shipped base model). */
+const FRESH_FORM = (() => {
+  try {
+    return localStorage.getItem(FORM_KEY) === null;
+  } catch {
+    return true;
+  }
+})();
+
+/** A registered model that can be the base of a run (recovered from its ONNX by the engine). */
+export interface BaseModelChoice {
+  id: string;
+  kind: 'tagger' | 'separator';
+  source: 'shipped' | 'user';
+}
+
+/** Models offered under "Start from" for the form's target (one kind; not for 'both' or 'tiny'). */
+export function baseModelChoices(f: TrainForm, models: BaseModelChoice[]): BaseModelChoice[] {
+  if (f.target === 'both' || f.size === 'tiny') return [];
+  return models.filter((m) => m.kind === f.target);
+}
 
 function loadForm(): TrainForm {
   try {
@@ -50,7 +72,10 @@ export function toRequest(f: TrainForm): TrainRequest {
     task: f.task,
     target: f.target,
     size: f.size,
-    base: f.base === 'scratch' ? { from: 'scratch' } : f.base === 'file' ? { from: 'file', path: f.baseFile.trim() } : { from: 'run', run: f.base.slice(4) },
+    base: f.base === 'scratch' ? { from: 'scratch' }
+      : f.base === 'file' ? { from: 'file', path: f.baseFile.trim() }
+      : f.base.startsWith('model:') ? { from: 'model', id: f.base.slice(6) }
+      : { from: 'run', run: f.base.slice(4) },
     data,
     rooms: f.rooms === 'simulated' ? { source: 'simulated' } : { source: 'folder', path: f.roomsPath.trim() },
     budget: f.budgetKind === 'steps' ? { kind: 'steps', steps: Math.max(1, Math.round(f.steps)) } : { kind: 'minutes', minutes: Math.max(0.1, f.minutes) },
@@ -73,6 +98,8 @@ class TrainStore {
   busy = $state(false);
   form = $state<TrainForm>(loadForm());
   command = $state<string | null>(null);
+  /** Valid registered models (shipped first), for "Start from". */
+  models = $state<BaseModelChoice[]>([]);
   private started: Promise<void> | null = null;
 
   selectedRun = $derived(this.runs.find((r) => r.id === this.selected) ?? null);
@@ -98,7 +125,7 @@ class TrainStore {
       api.on('trainLog', ({ run, lines }) => {
         if (run === this.selected) this.log = [...this.log, ...lines].slice(-200);
       });
-      await Promise.all([this.refreshDoctor(), this.refreshRuns()]);
+      await Promise.all([this.refreshDoctor(), this.refreshRuns(), this.refreshModels()]);
     })();
     return this.started;
   }
@@ -134,6 +161,21 @@ class TrainStore {
       this.doctor = await this.api!.trainSetPython({ python });
     });
     this.doctorBusy = false;
+  }
+
+  /** Registered models; a new form starts from the shipped default of its kind. */
+  async refreshModels(): Promise<void> {
+    await this.guard(async () => {
+      const { models } = await this.api!.listModels({});
+      this.models = models
+        .filter((m) => m.valid && m.kind !== null)
+        .map((m) => ({ id: m.id, kind: m.kind!, source: m.source }))
+        .sort((a, b) => (a.source === b.source ? a.id.localeCompare(b.id) : a.source === 'shipped' ? -1 : 1));
+      if (FRESH_FORM && this.form.base === 'scratch') {
+        const shipped = baseModelChoices(this.form, this.models).find((m) => m.source === 'shipped');
+        if (shipped) this.form.base = `model:${shipped.id}`;
+      }
+    });
   }
 
   async refreshRuns(): Promise<void> {

@@ -29,6 +29,8 @@ class ModelCfg:
     init_strict: bool = True           #   s5trainer-model file or an official baseline .ckpt
     finetune: str | None = None        # the model's own freezing map (M2D-AT: head | <k>_blocks | all)
     trainable: list = field(default_factory=lambda: ["*"])   # fnmatch patterns of trainable parameter names
+    freeze_bn: bool = False            # BatchNorms stay in eval mode (fixed running stats, affine trainable);
+                                       #   set automatically for init weights recovered from ONNX (folded BN)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from . import distributed, sources
 from .config import ConfigError
 from .data import train_loader
 from .events import Events, log, now_iso
+from .freeze import freeze_batchnorm, init_needs_frozen_bn, recovered_overrides
 from .objectives import Objective
 from .prepare import (RunOptions, default_builder, export_run, init_state_dict, load_partner, lr_factor,
                       resolve_config, set_trainable, thread_count)
@@ -69,6 +70,11 @@ class Trainer:
             except ImportError as exc:
                 raise ConfigError(f"export.on_finish is set but the exporter cannot be loaded: {exc}") from exc
 
+        if cfg.model.init and state is None:
+            adopted = recovered_overrides(cfg.model.init, cfg.model.arch)
+            if adopted and not cfg.model.overrides:     # a model recovered from ONNX carries its size
+                cfg.model.overrides = adopted
+                log(f"model.overrides from {cfg.model.init}: {adopted}", 0)
         torch.manual_seed(cfg.train.seed)                       # identical initial weights on all ranks
         core = self.builder(cfg.model.arch, **cfg.model.overrides)
         if getattr(core, "kind", None) not in ("tagger", "separator"):
@@ -76,6 +82,12 @@ class Trainer:
                               "expected 'tagger' or 'separator'")
         if cfg.model.init and state is None:
             core.load_state_dict(init_state_dict(cfg.model.init, cfg.model.arch), strict=cfg.model.init_strict)
+            if not cfg.model.freeze_bn and init_needs_frozen_bn(cfg.model.init):
+                cfg.model.freeze_bn = True             # recorded in the run config: a resume keeps it
+                log(f"model.init {cfg.model.init} holds BatchNorms folded from ONNX: model.freeze_bn = true",
+                    0)
+        if cfg.model.freeze_bn:
+            freeze_batchnorm(core)
         if cfg.model.finetune:
             if not hasattr(core, "set_finetuning"):
                 raise ConfigError(f"model.finetune is set but {cfg.model.arch!r} has no freezing map; "
@@ -83,7 +95,8 @@ class Trainer:
             core.set_finetuning(cfg.model.finetune)
         set_trainable(core, cfg.model.trainable)
         self.core = core.to(dist.device)
-        self.model = distributed.wrap(self.core, dist, cfg.ddp.find_unused_parameters, cfg.ddp.sync_batchnorm)
+        self.model = distributed.wrap(self.core, dist, cfg.ddp.find_unused_parameters,
+                                      cfg.ddp.sync_batchnorm and not cfg.model.freeze_bn)
         self.params = [p for p in self.core.parameters() if p.requires_grad]
         t = cfg.train
         self.optimizer = torch.optim.AdamW(self.params, lr=t.lr, betas=tuple(t.betas), eps=t.eps,

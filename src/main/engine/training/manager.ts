@@ -26,6 +26,7 @@ import {
 import { S5Error } from '../../../shared/errors';
 import { parseTrainerEvent, type TrainerEvent } from '../../../shared/trainer-events';
 import type { ModelRegistry } from '../models/registry';
+import { baseModelWeights } from './base-model';
 import { buildConfig, torchrunCommand, type TrainKind } from './config';
 import { checkData, checkRooms } from './data-check';
 import { findTrainerPython, trainerDir, trainerEnv } from './python';
@@ -238,6 +239,16 @@ export class TrainingManager {
       if (!(await stat(req.base.path).catch(() => null))) throw new S5Error('not_found', `${req.base.path}: no such checkpoint file`, req.base.path);
       init = req.base.path;
       base = { label: path.basename(req.base.path), metrics: null };
+    } else if (req.base.from === 'model') {
+      const from = await baseModelWeights(this.opts.registry(), req.base.id, kind, this.opts.dataDir);
+      init = from.weights;
+      if (!from.cached) prepare.unshift(from.recover);
+      base = { label: `model ${from.manifest.id} (${from.manifest.name})`, metrics: null };
+      const config = buildConfig(req, kind, { dataDir: this.opts.dataDir, roomsBank, library, init });
+      // The architecture is the base model's; its size overrides come from the recovered file
+      // (the trainer adopts them), and the folded BatchNorms stay frozen.
+      config.model = { arch: from.manifest.architecture, init, freeze_bn: true };
+      return { config, prepare, base };
     }
     const config = buildConfig(req, kind, { dataDir: this.opts.dataDir, roomsBank, library, init });
     return { config, prepare, base };
