@@ -1,6 +1,6 @@
 /** Windowing (pipeline/windower.ts): starts, padding, short inputs, channel mapping, block sizes. */
 import { describe, expect, it } from 'vitest';
-import { windows, type AudioWindow } from '../../../src/main/engine/pipeline/windower';
+import { readAhead, windows, type AudioWindow } from '../../../src/main/engine/pipeline/windower';
 import { windowCount } from '../../../src/main/engine/pipeline/process';
 
 async function* blocks(channels: Float32Array[], size: number): AsyncGenerator<Float32Array[]> {
@@ -41,5 +41,51 @@ describe('windows', () => {
     expect(Array.from(w.data.subarray(16))).toEqual(new Array(16).fill(0));
     const [m] = await collect(8, 8, 4, 3, 4, 1);
     expect(m.data.length).toBe(8);
+  });
+});
+
+describe('readAhead', () => {
+  async function* source(n: number, log: string[], failAt = -1) {
+    for (let i = 0; i < n; i++) {
+      log.push(`read ${i}`);
+      await new Promise((r) => setTimeout(r, 1));
+      if (i === failAt) throw new Error(`bad block ${i}`);
+      yield i;
+    }
+  }
+
+  it('yields the same items in order, reading the next one while the caller works', async () => {
+    const log: string[] = [];
+    const got: number[] = [];
+    for await (const x of readAhead(source(4, log))) {
+      log.push(`use ${x}`);
+      await new Promise((r) => setTimeout(r, 5)); // the caller's "inference"
+      got.push(x);
+    }
+    expect(got).toEqual([0, 1, 2, 3]);
+    // Item 1 is read before item 0 is used up: the read overlaps the work.
+    expect(log.indexOf('read 1')).toBeLessThan(log.indexOf('use 1'));
+    expect(log.indexOf('read 1')).toBeLessThan(log.indexOf('use 0') + 2);
+  });
+
+  it('a read error reaches the caller at that item, after the earlier items', async () => {
+    const got: number[] = [];
+    await expect(async () => {
+      for await (const x of readAhead(source(5, [], 2))) got.push(x);
+    }).rejects.toThrow('bad block 2');
+    expect(got).toEqual([0, 1]);
+  });
+
+  it('stopping early closes the source', async () => {
+    let closed = false;
+    async function* src() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const x of readAhead(src())) if (x === 2) break;
+    expect(closed).toBe(true);
   });
 });

@@ -26,7 +26,7 @@ import { LabelTally, stemKeys, type StemKey } from './decision';
 import { isStemFileName, stemName, writeLabelFiles } from './outputs';
 import { runSeparator, runTagger, type PipelineModel } from './runners';
 import { StemWriters } from './stems';
-import { windows, type AudioWindow } from './windower';
+import { readAhead, windows, type AudioWindow } from './windower';
 
 export interface PipelineProgress {
   task: 'separate' | 'tag';
@@ -62,7 +62,7 @@ export function windowCount(frames: number, windowSamples: number, hopSamples: n
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
 function checkAbort(signal: AbortSignal | undefined, file: string): void {
-  if (signal?.aborted) throw new S5Error('cancelled', `${file}: cancelled`, file);
+  if (signal?.aborted) throw new S5Error('cancelled', 'cancelled', file);
 }
 
 export async function processRecording(req: ProcessRequest): Promise<S5Result> {
@@ -107,7 +107,7 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
   };
 
   try {
-    for await (const w of windows(stream, windowChannels, W, hop)) {
+    for await (const w of readAhead(windows(stream, windowChannels, W, hop))) {
       checkAbort(req.signal, req.path);
       const tag = await runTagger(req.tagger, w);
       tagMs += tag.ms;

@@ -55,3 +55,28 @@ export async function* windows(
   // The input ended: one more (padded) window if samples remain that no window has covered.
   if (index === 0 ? filled > 0 : filled > W - hopSamples) yield emit(filled);
 }
+
+/**
+ * Reads one item ahead: while the caller works on item k (awaiting the inference worker), item k+1
+ * is already being decoded, converted and resampled on this thread. The pipeline's main-thread
+ * work (decoding, resampling, overlap-add, direction, writing) then overlaps with model time in
+ * the worker instead of adding to it. Memory: one more window. A read error surfaces when the
+ * caller asks for that item, as without prefetching.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let pending = it.next();
+  pending.catch(() => undefined); // handled when awaited below; not an unhandled rejection meanwhile
+  try {
+    for (;;) {
+      const r = await pending;
+      if (r.done) return;
+      pending = it.next();
+      pending.catch(() => undefined);
+      yield r.value;
+    }
+  } finally {
+    // Stopped early (error, cancel): let the source close its file once the read in flight ends.
+    await pending.then(() => it.return?.(), () => undefined);
+  }
+}
