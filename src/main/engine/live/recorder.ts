@@ -31,9 +31,9 @@ async function openExclusive(file: string): Promise<FileHandle> {
     return await open(file, 'wx');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new S5Error('bad_input', `${file}: a file of that name exists; recordings never overwrite files`, file);
-    if (code === 'ENOENT') throw new S5Error('not_found', `${path.dirname(file)}: no such folder to record into`, file);
-    if (code === 'EACCES' || code === 'EPERM') throw new S5Error('bad_input', `${file}: no permission to write here`, file);
+    if (code === 'EEXIST') throw new S5Error('bad_input', 'a file of that name exists; recordings never overwrite files', file);
+    if (code === 'ENOENT') throw new S5Error('not_found', 'no such folder to record into', file);
+    if (code === 'EACCES' || code === 'EPERM') throw new S5Error('bad_input', 'no permission to write here', file);
     throw new S5Error('internal', `${file}: cannot create (${(e as Error).message})`, file);
   }
 }
@@ -136,7 +136,7 @@ export class LiveRecorder {
       await this.wav.close().catch(() => undefined);
       await this.jsonl.close().catch(() => undefined);
     }
-    if (this.failure) throw new S5Error('internal', `${this.path}: recording stopped, a write failed (${this.failure.message})`, this.path);
+    if (this.failure) throw new S5Error('internal', `recording stopped, a write failed (${this.failure.message})`, this.path);
     return { path: this.path, eventsPath: this.eventsPath, seconds: this.seconds };
   }
 }

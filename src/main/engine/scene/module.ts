@@ -25,7 +25,7 @@ async function cacheMixture(
   const writer = await createAudioWriter(target, channels, rate, 'float32');
   try {
     for await (const block of stream) {
-      if (signal.aborted) throw new S5Error('cancelled', `${file}: cancelled`, file);
+      if (signal.aborted) throw new S5Error('cancelled', 'cancelled', file);
       await writer.write(block.slice(0, channels));
     }
     const report = await writer.close();

@@ -236,7 +236,7 @@ export class TrainingManager {
       if (!(await stat(init).catch(() => null))) throw new S5Error('bad_input', `run '${req.base.run}' has no checkpoint to start from (${best})`, best);
       base = { label: `run ${from.run.id}${from.run.model_id ? ` (model ${from.run.model_id})` : ''}`, metrics: from.run.metrics };
     } else if (req.base.from === 'file') {
-      if (!(await stat(req.base.path).catch(() => null))) throw new S5Error('not_found', `${req.base.path}: no such checkpoint file`, req.base.path);
+      if (!(await stat(req.base.path).catch(() => null))) throw new S5Error('not_found', 'no such checkpoint file', req.base.path);
       init = req.base.path;
       base = { label: path.basename(req.base.path), metrics: null };
     } else if (req.base.from === 'model') {
@@ -599,7 +599,7 @@ export class TrainingManager {
     const dir = path.resolve(source);
     const { events, bad } = await readEvents(path.join(dir, 'events.jsonl'));
     if (events.length === 0) {
-      throw new S5Error('bad_input', `${path.join(dir, 'events.jsonl')}: no trainer events${bad ? ` (${bad} lines do not parse as protocol events)` : ''}; import a folder written by \`s5trainer train --workdir\``, dir);
+      throw new S5Error('bad_input', `no trainer events in events.jsonl${bad ? ` (${bad} lines do not parse as protocol events)` : ''}; import a folder written by \`s5trainer train --workdir\``, dir);
     }
     const started = events.find((e): e is Extract<TrainerEvent, { event: 'started' }> => e.event === 'started');
     const id = (events[0].run.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'imported').slice(0, 56);
