@@ -34,7 +34,7 @@ async function openExclusive(file: string): Promise<FileHandle> {
     if (code === 'EEXIST') throw new S5Error('bad_input', 'a file of that name exists; recordings never overwrite files', file);
     if (code === 'ENOENT') throw new S5Error('not_found', 'no such folder to record into', file);
     if (code === 'EACCES' || code === 'EPERM') throw new S5Error('bad_input', 'no permission to write here', file);
-    throw new S5Error('internal', `${file}: cannot create (${(e as Error).message})`, file);
+    throw new S5Error('internal', `cannot create (${(e as Error).message})`, file);
   }
 }
 
