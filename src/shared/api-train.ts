@@ -66,13 +66,138 @@ export const TrainDataSchema = z.discriminatedUnion('source', [
 ]);
 export type TrainData = z.infer<typeof TrainDataSchema>;
 
+// Microphone arrays for simulated rooms. Positions are metres relative to the array centre, in the
+// trainer's frame: x front, y left, z up (trainer/README.md "Conventions").
+
+/** Bounds of an array: tetra radius / square side, capsule distance from the centre, capsule spacing. */
+export const ARRAY_LIMITS = { minSize_m: 0.005, maxSize_m: 1, maxRadius_m: 1, minSpacing_m: 0.001 } as const;
+
+const sizeM = (what: string) =>
+  z.number({ error: `${what} must be a number of metres` })
+    .refine((v) => Number.isFinite(v), `${what} must be a finite number of metres`)
+    .refine((v) => v >= ARRAY_LIMITS.minSize_m, `${what} must be at least ${ARRAY_LIMITS.minSize_m * 1000} mm`)
+    .refine((v) => v <= ARRAY_LIMITS.maxSize_m, `${what} must be at most ${ARRAY_LIMITS.maxSize_m} m`);
+
+const PositionSchema = z.tuple([z.number(), z.number(), z.number()]);
+
+/** Problems with 4 capsule positions (empty = usable): finite, within 1 m of the centre, distinct. */
+export function capsuleProblems(positions: ReadonlyArray<readonly number[]>): string[] {
+  const problems: string[] = [];
+  if (positions.length !== 4) return [`a 4-mic array needs 4 capsule positions, got ${positions.length}`];
+  positions.forEach((p, i) => {
+    if (p.length !== 3 || !p.every(Number.isFinite)) problems.push(`capsule ${i + 1}: x, y and z must be finite numbers`);
+  });
+  if (problems.length) return problems;
+  positions.forEach((p, i) => {
+    const r = Math.hypot(p[0], p[1], p[2]);
+    if (r > ARRAY_LIMITS.maxRadius_m) problems.push(`capsule ${i + 1} is ${(r * 1000).toFixed(0)} mm from the array centre; capsules must be within ${ARRAY_LIMITS.maxRadius_m * 1000} mm`);
+  });
+  for (let i = 0; i < 4; i++) {
+    for (let j = i + 1; j < 4; j++) {
+      const d = Math.hypot(positions[i][0] - positions[j][0], positions[i][1] - positions[j][1], positions[i][2] - positions[j][2]);
+      if (d < ARRAY_LIMITS.minSpacing_m) problems.push(`capsules ${i + 1} and ${j + 1} are at the same place (${(d * 1000).toFixed(2)} mm apart); capsules must be at least ${ARRAY_LIMITS.minSpacing_m * 1000} mm apart`);
+    }
+  }
+  return problems;
+}
+
+export const TrainArraySchema = z.discriminatedUnion('kind', [
+  /** First-order Ambisonics (ACN/SN3D), what the shipped models take. */
+  z.object({ kind: z.literal('foa') }),
+  /** Tetrahedral omni capsules FLU, FRD, BLD, BRU at `radius_m` from the centre. */
+  z.object({ kind: z.literal('tetra'), radius_m: sizeM('the tetrahedron radius') }),
+  /** Planar square in the x-y plane, capsules counter-clockwise from front-left. */
+  z.object({ kind: z.literal('square'), side_m: sizeM('the square side') }),
+  /** Four omni capsules anywhere within 1 m of the centre (metres, x front, y left, z up). */
+  z.object({ kind: z.literal('custom'), positions_m: z.array(PositionSchema).length(4, 'a 4-mic array needs exactly 4 capsule positions') })
+    .superRefine((a, ctx) => {
+      if (a.positions_m.length !== 4) return; // already reported by .length()
+      for (const message of capsuleProblems(a.positions_m)) ctx.addIssue({ code: 'custom', message, path: ['positions_m'] });
+    }),
+]);
+export type TrainArray = z.infer<typeof TrainArraySchema>;
+
+/** Capsule positions (metres) of an omni array; null for FOA. Same layouts as trainer/s5trainer/rooms/arrays.py. */
+export function arrayCapsules(a: TrainArray): Array<[number, number, number]> | null {
+  switch (a.kind) {
+    case 'foa':
+      return null;
+    case 'tetra': {
+      const el = Math.atan(1 / Math.SQRT2);
+      const dirs: Array<[number, number]> = [[45, el], [-45, -el], [135, -el], [-135, el]];
+      return dirs.map(([azDeg, e]) => {
+        const az = (azDeg * Math.PI) / 180;
+        return [a.radius_m * Math.cos(e) * Math.cos(az), a.radius_m * Math.cos(e) * Math.sin(az), a.radius_m * Math.sin(e)];
+      });
+    }
+    case 'square': {
+      const h = a.side_m / 2;
+      return [[h, h, 0], [-h, h, 0], [-h, -h, 0], [h, -h, 0]];
+    }
+    case 'custom':
+      return a.positions_m.map((p) => [p[0], p[1], p[2]]);
+  }
+}
+
+const num = (v: number) => String(Number(v.toFixed(6)));
+
+/** The trainer's `--array` argument: foa | tetra:R | square:SIDE | geom:x1,y1,z1,...,x4,y4,z4 (metres). */
+export function arraySpecArg(a: TrainArray): string {
+  switch (a.kind) {
+    case 'foa':
+      return 'foa';
+    case 'tetra':
+      return `tetra:${num(a.radius_m)}`;
+    case 'square':
+      return `square:${num(a.side_m)}`;
+    case 'custom':
+      return `geom:${a.positions_m.flat().map(num).join(',')}`;
+  }
+}
+
+/** A short name: "FOA", "tetrahedral 4-mic array", "square 4-mic array", "custom 4-mic array". */
+export function arrayShortName(a: TrainArray): string {
+  return a.kind === 'foa' ? 'FOA' : `${a.kind === 'tetra' ? 'tetrahedral' : a.kind} 4-mic array`;
+}
+
+/** One line for people (provenance, run list): "custom 4-mic array (mm: …)". */
+export function describeArray(a: TrainArray): string {
+  const mm = (v: number) => String(Number((v * 1000).toFixed(2)));
+  switch (a.kind) {
+    case 'foa':
+      return 'first-order Ambisonics (ACN/SN3D)';
+    case 'tetra':
+      return `tetrahedral 4-mic omni array, radius ${mm(a.radius_m)} mm`;
+    case 'square':
+      return `square 4-mic omni array, side ${mm(a.side_m)} mm`;
+    case 'custom':
+      return `custom 4-mic omni array, capsules (x, y, z mm; x front, y left, z up) ${a.positions_m.map((p) => `(${p.map(mm).join(', ')})`).join(' ')}`;
+  }
+}
+
+/** Size of a simulated bank built for an array (the default FOA bank is built outside the app). */
+export const TrainBankSizeSchema = z.object({
+  /** Rooms (every 10th is validation, the next test: at least 10). */
+  rooms: z.number().int().min(10, 'a room bank needs at least 10 rooms (every 10th is a validation room)').max(2000).default(200),
+  positions: z.number().int().min(2).max(64).default(16),
+  max_seconds: z.number().min(0.1).max(4).default(2),
+});
+
 export const TrainRoomsSchema = z.discriminatedUnion('source', [
-  /** The simulated FOA room bank in `<data>/rooms/default` (`s5trainer rooms bank`). */
-  z.object({ source: z.literal('simulated') }),
+  /**
+   * Simulated rooms: FOA uses the bank in `<data>/rooms/default` (`s5trainer rooms bank`); another
+   * array gets its own bank, built once before the run into `<data>/rooms/array-<hash>`.
+   */
+  z.object({
+    source: z.literal('simulated'),
+    array: TrainArraySchema.default({ kind: 'foa' }),
+    bank: TrainBankSizeSchema.default({ rooms: 200, positions: 16, max_seconds: 2 }),
+  }),
   /** A folder of 4-channel impulse responses (WAV or SOFA), imported into the run before training. */
   z.object({ source: z.literal('folder'), path: PathSchema, format: z.enum(['acn-sn3d', 'acn-n3d', 'fuma']).default('acn-sn3d') }),
 ]);
 export type TrainRooms = z.infer<typeof TrainRoomsSchema>;
+export type TrainRoomsInput = z.input<typeof TrainRoomsSchema>;
 
 export const DataClassCountSchema = z.object({ name: z.string(), files: z.number().int().nonnegative() });
 
@@ -118,7 +243,7 @@ export const TrainRequestSchema = z.object({
     z.object({ from: z.literal('model'), id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id') }),
   ]).default({ from: 'scratch' }),
   data: TrainDataSchema,
-  rooms: TrainRoomsSchema.default({ source: 'simulated' }),
+  rooms: TrainRoomsSchema.default({ source: 'simulated', array: { kind: 'foa' }, bank: { rooms: 200, positions: 16, max_seconds: 2 } }),
   /** Optimizer steps, or a wall-clock budget (the run stops, validates and exports when it is spent). */
   budget: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('steps'), steps: z.number().int().min(1).max(10_000_000) }),
@@ -204,8 +329,10 @@ export const TRAIN_METHODS = {
   trainDoctor: { input: z.object({}), output: TrainDoctorSchema },
   /** Sets the Python used for training (null = automatic) and answers the new doctor report. */
   trainSetPython: { input: z.object({ python: PathSchema.nullable() }), output: TrainDoctorSchema },
-  trainCheckData: { input: z.object({ data: TrainDataSchema, task: z.enum(TASKS).default('dcase2025t4') }), output: DataCheckSchema },
-  trainCheckRooms: { input: z.object({ rooms: TrainRoomsSchema }), output: DataCheckSchema },
+  /** Checks the data (with the rooms it will be rendered in: an array needs library or user clips). */
+  trainCheckData: { input: z.object({ data: TrainDataSchema, task: z.enum(TASKS).default('dcase2025t4'), rooms: TrainRoomsSchema.optional() }), output: DataCheckSchema },
+  /** Checks rooms: an IR folder's files, or a simulated array's geometry and whether its bank is built (`rate`: the run's model rate). */
+  trainCheckRooms: { input: z.object({ rooms: TrainRoomsSchema, rate: z.number().int().min(1000).max(192000).optional() }), output: DataCheckSchema },
   /** Starts a run (or two for target 'both'); refused while another run is active. */
   trainStart: { input: TrainRequestSchema, output: z.object({ runs: z.array(TrainRunSchema) }) },
   /** SIGTERM (the trainer checkpoints and stops), SIGKILL after the grace period. */

@@ -31,6 +31,21 @@ afterAll(async () => {
 });
 
 describe('Train view', () => {
+  it('a custom 4-mic geometry is previewed (4 capsules) and a duplicate capsule is refused inline', async () => {
+    const { page, problems } = await harness.openPage();
+    await page.getByTestId('nav-train').click();
+    await page.getByTestId('train-array-kind').selectOption('custom');
+    await expect.poll(() => page.getByTestId('array-capsule').count()).toBe(4);
+    expect(await page.getByTestId('array-scale').textContent()).toBe('20 mm'); // default ±50 mm square: a bar of ≤ half the extent
+    for (const [axis, v] of [['x', '50'], ['y', '50'], ['z', '0']]) await page.getByTestId(`train-array-${axis}2`).fill(v);
+    await expect.poll(() => page.getByTestId('train-array-errors').innerText()).toContain('capsules 1 and 2 are at the same place');
+    await page.getByTestId('train-array-y2').fill('-20');
+    await expect.poll(() => page.getByTestId('train-array-errors').count()).toBe(0);
+    await page.getByTestId('train-array-kind').selectOption('foa');
+    expect(await page.getByTestId('array-preview').count()).toBe(0);
+    expect(problems.filter((p) => !/worker-src|Creating a worker from 'blob:/.test(p))).toEqual([]);
+  });
+
   it('checks data, trains, cancels, resumes and activates a fine-tuned pair', async () => {
     const { page, problems } = await harness.openPage();
     await page.getByTestId('nav-train').click();

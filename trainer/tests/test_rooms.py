@@ -179,3 +179,14 @@ def test_cli_simulate_prints_direct_path(tmp_path):
     assert abs(line["delay_samples"] - np.sqrt(2) / SPEED_OF_SOUND * 16000) < 1e-3
     data, rate = sf.read(out)
     assert rate == 16000 and data.shape[1] == 4 and sf.info(out).subtype == "FLOAT"
+
+
+def test_geom_spec_name_round_trips_so_a_bank_can_be_built(tmp_path):
+    from s5trainer.rooms.bank import build_bank
+
+    spec = "geom:0.03,0.02,0,-0.02,0.03,0.005,-0.03,-0.02,0,0.02,-0.03,-0.005"
+    array = parse_array(spec)
+    assert array.name == spec
+    assert np.allclose(parse_array(array.name).offsets, array.offsets)
+    index = build_bank(tmp_path / "bank", 2, 0, rate=8000, n_positions=2, array=spec, max_seconds=0.2, jobs=1)
+    assert index["array"] == spec and all(r["array"] == spec for r in index["rooms"])

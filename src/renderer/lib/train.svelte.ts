@@ -5,7 +5,7 @@
  * current; `trainGetRun` replays a run's events when it is selected.
  */
 import type { S5Bridge } from '../../shared/api';
-import type { DataCheck, TrainDoctor, TrainRequest, TrainRun, TrainRunDetail } from '../../shared/api-train';
+import { TrainArraySchema, type DataCheck, type TrainArray, type TrainDoctor, type TrainRequest, type TrainRun, type TrainRunDetail } from '../../shared/api-train';
 import { getApi } from './api';
 import { toErrorView, type ErrorView } from './errors';
 
@@ -22,6 +22,12 @@ export interface TrainForm {
   dataPath: string;
   rooms: 'simulated' | 'folder';
   roomsPath: string;
+  /** Microphone array of simulated rooms; sizes in millimetres as typed. */
+  arrayKind: TrainArray['kind'];
+  tetraRadiusMm: number;
+  squareSideMm: number;
+  /** Custom geometry: x1, y1, z1, …, x4, y4, z4 in mm (x front, y left, z up). */
+  customMm: number[];
   budgetKind: 'steps' | 'minutes';
   steps: number;
   minutes: number;
@@ -30,7 +36,9 @@ export interface TrainForm {
 
 export const DEFAULT_FORM: TrainForm = {
   name: '', target: 'separator', size: 'small-16k', task: 'dcase2025t4', base: 'scratch', baseFile: '',
-  data: 'library', dataPath: '', rooms: 'simulated', roomsPath: '', budgetKind: 'steps', steps: 5000, minutes: 30, device: 'auto',
+  data: 'library', dataPath: '', rooms: 'simulated', roomsPath: '',
+  arrayKind: 'foa', tetraRadiusMm: 42, squareSideMm: 100, customMm: [50, 50, 0, -50, 50, 0, -50, -50, 0, 50, -50, 0],
+  budgetKind: 'steps', steps: 5000, minutes: 30, device: 'auto',
 };
 
 /** True when the user never saved a form (a new run's defaults apply, e.g. the shipped base model). */
@@ -57,10 +65,23 @@ export function baseModelChoices(f: TrainForm, models: BaseModelChoice[]): BaseM
 
 function loadForm(): TrainForm {
   try {
-    return { ...DEFAULT_FORM, ...(JSON.parse(localStorage.getItem(FORM_KEY) ?? '{}') as Partial<TrainForm>) };
+    const saved = { ...DEFAULT_FORM, ...(JSON.parse(localStorage.getItem(FORM_KEY) ?? '{}') as Partial<TrainForm>) };
+    if (!Array.isArray(saved.customMm) || saved.customMm.length !== 12) saved.customMm = [...DEFAULT_FORM.customMm];
+    return saved;
   } catch {
     return { ...DEFAULT_FORM };
   }
+}
+
+/** The array a form describes (metres), validated by the contract: the array, or the problems (one line each). */
+export function formArray(f: TrainForm): { array: TrainArray | null; problems: string[] } {
+  const m = (v: number) => Number(v) / 1000;
+  const raw = f.arrayKind === 'tetra' ? { kind: 'tetra', radius_m: m(f.tetraRadiusMm) }
+    : f.arrayKind === 'square' ? { kind: 'square', side_m: m(f.squareSideMm) }
+    : f.arrayKind === 'custom' ? { kind: 'custom', positions_m: [0, 1, 2, 3].map((k) => [0, 1, 2].map((c) => m(f.customMm[k * 3 + c]))) }
+    : { kind: 'foa' };
+  const r = TrainArraySchema.safeParse(raw);
+  return r.success ? { array: r.data, problems: [] } : { array: null, problems: [...new Set(r.error.issues.map((i) => i.message))] };
 }
 
 /** The contract's request for a form. */
@@ -77,7 +98,7 @@ export function toRequest(f: TrainForm): TrainRequest {
       : f.base.startsWith('model:') ? { from: 'model', id: f.base.slice(6) }
       : { from: 'run', run: f.base.slice(4) },
     data,
-    rooms: f.rooms === 'simulated' ? { source: 'simulated' } : { source: 'folder', path: f.roomsPath.trim() },
+    rooms: f.rooms === 'simulated' ? { source: 'simulated', array: formArray(f).array ?? { kind: 'foa' } } : { source: 'folder', path: f.roomsPath.trim() },
     budget: f.budgetKind === 'steps' ? { kind: 'steps', steps: Math.max(1, Math.round(f.steps)) } : { kind: 'minutes', minutes: Math.max(0.1, f.minutes) },
     device: f.device,
   };
@@ -205,13 +226,18 @@ class TrainStore {
   async checkData(): Promise<DataCheck | undefined> {
     const req = toRequest(this.form);
     return this.guard(async () => {
-      this.check = await this.api!.trainCheckData({ data: req.data, task: req.task });
+      this.check = await this.api!.trainCheckData({ data: req.data, task: req.task, rooms: req.rooms });
       return this.check;
     });
   }
 
   async start(): Promise<void> {
     this.saveForm();
+    const arrayProblems = this.form.rooms === 'simulated' ? formArray(this.form).problems : [];
+    if (arrayProblems.length) {
+      this.error = { message: `fix the microphone array first: ${arrayProblems.join('; ')}` };
+      return;
+    }
     this.busy = true;
     try {
       const check = await this.checkData();

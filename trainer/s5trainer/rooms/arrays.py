@@ -74,7 +74,8 @@ def parse_array(text: str) -> ArraySpec:
         if kind == "geom":
             vals = np.array([float(v) for v in arg.split(",")])
             if vals.size == 12:
-                return ArraySpec("omni", "geom", vals.reshape(4, 3))
+                # the name is a spec parse_array reads back (a bank stores it and re-parses it per room)
+                return ArraySpec("omni", "geom:" + ",".join(f"{v:g}" for v in vals), vals.reshape(4, 3))
     except ValueError:
         pass
     raise S5Error(

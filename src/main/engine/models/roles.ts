@@ -52,9 +52,9 @@ export function checkRoles(m: ModelManifest): string[] {
     problems.push(`sample_rate × window_seconds = ${samples} is not a whole number of samples`);
   }
   const W = windowSamples(m);
-  if (!((m.channels === 4 && m.channel_format === 'foa-acn-sn3d') || (m.channels === 1 && m.channel_format === 'mono'))) {
+  if (!((m.channels === 4 && (m.channel_format === 'foa-acn-sn3d' || m.channel_format === 'other')) || (m.channels === 1 && m.channel_format === 'mono'))) {
     problems.push(
-      `channels ${m.channels} with channel_format '${m.channel_format}' is not supported: the engine feeds 4-channel FOA in ACN/SN3D (channel_format 'foa-acn-sn3d') or the W channel alone (channels 1, 'mono')`,
+      `channels ${m.channels} with channel_format '${m.channel_format}' is not supported: the engine feeds 4-channel FOA in ACN/SN3D (channel_format 'foa-acn-sn3d'), the 4 raw channels of a microphone array (channels 4, 'other') or the W channel alone (channels 1, 'mono')`,
     );
   }
   const nLabels = m.labels.length;

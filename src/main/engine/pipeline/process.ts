@@ -72,14 +72,21 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
   const rate = tm.sample_rate;
   const W = windowSamples(tm);
   const hop = Math.floor(W / 2);
-  const stream = await openAudioStream(req.path, { channelFormat: req.channelFormat, targetRate: rate });
+  // A model trained on a microphone array (channel_format 'other') takes the file's channels as they
+  // are: no FOA conversion, and no direction (the intensity-vector meter assumes FOA).
+  const arrayModel = [tm, sep?.manifest].find((m) => m?.channel_format === 'other');
+  const declaredFoa = req.channelFormat !== undefined && isFoaFormat(req.channelFormat);
+  const stream = await openAudioStream(req.path, { channelFormat: arrayModel ? 'other' : req.channelFormat, targetRate: rate });
   const info = stream.info;
   const name = path.basename(req.path).replace(/\.[^.]*$/, '') || path.basename(req.path);
   const warnings = [...(req.warnings ?? [])];
+  if (arrayModel) {
+    warnings.push(`model '${arrayModel.id}' takes the raw channels of a microphone array (channel_format 'other'): the channels are fed unconverted${declaredFoa ? ` (the declared ${req.channelFormat} is ignored)` : ''} and stems get no direction`);
+  }
   const needed = Math.max(tm.channels, sep?.manifest.channels ?? 1);
   const windowChannels = Math.max(needed, info.channels >= 4 ? 4 : 1);
   if (info.channels < needed) warnings.push(`${req.path}: ${info.channels}-channel input but the models take ${needed} channels; the missing channels are fed as zeros`);
-  const foa = info.channels >= 4 && isFoaFormat(info.channelFormat);
+  const foa = !arrayModel && info.channels >= 4 && isFoaFormat(info.channelFormat);
 
   const out = sep && req.output ? req.output : null;
   const outRate = out?.sampleRate ?? rate;

@@ -44,10 +44,15 @@ export function recipe(size: TrainRequestParsed['size'], kind: TrainKind, task: 
   return { arch, batch: 16, lr: 1e-3, logEvery: 20, checkpointEvery: 500, validationEvery: 1000 };
 }
 
+/** The sample rate a run's model works at (size presets; a registered base model keeps its own). */
+export function runSampleRate(size: TrainRequestParsed['size']): number {
+  return size === 'tiny' ? 8000 : size === 'small-32k' ? 32000 : 16000;
+}
+
 export interface ConfigPaths {
   /** `<data>` folder: library/ and rooms/default/ live there. */
   dataDir: string;
-  /** Where a rooms folder was imported for this run (rooms.source = folder). */
+  /** Where a rooms folder was imported for this run (rooms.source = folder), or an array's simulated bank. */
   roomsBank?: string;
   /** Library extended with the user's folder (data.source = folder). */
   library?: string;

@@ -7,9 +7,10 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { DataCheck, TrainData, TrainRooms } from '../../../shared/api-train';
+import { TrainRoomsSchema, arrayShortName, describeArray, type DataCheck, type TrainData, type TrainRooms } from '../../../shared/api-train';
 import { S5_LABELS } from '../../../shared/labels';
 import { probeAudio } from '../audio';
+import { arrayBankPlan, isArrayRooms } from './array-bank';
 
 const AUDIO_EXT = new Set(['.wav', '.flac', '.ogg', '.oga', '.mp3']);
 const ACCEPTED = [...S5_LABELS] as string[];
@@ -182,7 +183,17 @@ export async function checkLibrary(libraryDir: string, roomsDir: string | null):
   return finish(check);
 }
 
+/** The FOA bank a library run needs (null: the rooms come from elsewhere — an IR folder or an array bank built before the run). */
+function foaBankDir(dataDir: string, rooms: TrainRooms): string | null {
+  return rooms.source === 'simulated' && rooms.array.kind === 'foa' ? path.join(dataDir, 'rooms', 'default') : null;
+}
+
 export async function checkData(data: TrainData, dataDir: string, rooms: TrainRooms): Promise<DataCheck> {
+  if (isArrayRooms(rooms) && (data.source === 'toy' || data.source === 'dcase')) {
+    const c = empty(data.source === 'toy' ? 'toy tone scenes' : `DCASE dev_set ${data.path}`);
+    c.errors.push(`a ${arrayShortName(rooms.array)} needs scenes rendered with its simulated rooms: choose the built-in library or your clips (${data.source === 'toy' ? 'toy scenes use no rooms' : 'the dev_set is recorded in FOA'}), or FOA rooms`);
+    return finish(c);
+  }
   switch (data.source) {
     case 'toy': {
       const c = empty('toy tone scenes (no files)');
@@ -191,19 +202,35 @@ export async function checkData(data: TrainData, dataDir: string, rooms: TrainRo
     }
     case 'folder': {
       const c = await checkUserFolder(data.path);
-      const lib = await checkLibrary(path.join(dataDir, 'library'), rooms.source === 'simulated' ? path.join(dataDir, 'rooms', 'default') : null);
+      const lib = await checkLibrary(path.join(dataDir, 'library'), foaBankDir(dataDir, rooms));
       c.errors.push(...lib.errors);
       return finish(c);
     }
     case 'dcase':
       return checkDevSet(data.path);
     case 'library':
-      return checkLibrary(data.path ?? path.join(dataDir, 'library'), rooms.source === 'simulated' ? path.join(dataDir, 'rooms', 'default') : null);
+      return checkLibrary(data.path ?? path.join(dataDir, 'library'), foaBankDir(dataDir, rooms));
   }
 }
 
-/** A folder of impulse responses: 4-channel WAV files or SOFA files. */
-export async function checkRooms(rooms: TrainRooms, dataDir: string): Promise<DataCheck> {
+/**
+ * Rooms: a simulated array (its geometry, with one message per problem, and whether its bank is
+ * built yet for `rate`), the FOA bank, or a folder of impulse responses (4-channel WAV or SOFA).
+ */
+export async function checkRooms(raw: unknown, dataDir: string, rate: number): Promise<DataCheck> {
+  const parsed = TrainRoomsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const c = empty('rooms');
+    c.errors.push(...parsed.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`));
+    return finish(c);
+  }
+  const rooms = parsed.data;
+  if (isArrayRooms(rooms)) {
+    const bank = await arrayBankPlan(dataDir, rooms.array, rate, rooms.bank);
+    const c = empty(`simulated rooms for a ${describeArray(rooms.array)}`);
+    if (!bank.ready) c.warnings.push(`${bank.dir}: no room bank for this array at ${rate} Hz yet; it is simulated before the run (${rooms.bank.rooms} rooms × ${rooms.bank.positions} positions, once)`);
+    return finish(c);
+  }
   if (rooms.source === 'simulated') {
     const dir = path.join(dataDir, 'rooms', 'default');
     const c = empty(`simulated FOA rooms ${dir}`);

@@ -17,7 +17,10 @@ import { mkdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
   TrainRequestSchema,
+  TrainRoomsSchema,
   type DataCheck,
+  type TrainData,
+  type TrainRoomsInput,
   type TrainDoctor,
   type TrainRequestParsed,
   type TrainRun,
@@ -26,8 +29,9 @@ import {
 import { S5Error } from '../../../shared/errors';
 import { parseTrainerEvent, type TrainerEvent } from '../../../shared/trainer-events';
 import type { ModelRegistry } from '../models/registry';
+import { arrayBankPlan, isArrayRooms, markArrayModel } from './array-bank';
 import { baseModelWeights } from './base-model';
-import { buildConfig, torchrunCommand, type TrainKind } from './config';
+import { buildConfig, runSampleRate, torchrunCommand, type TrainKind } from './config';
 import { checkData, checkRooms } from './data-check';
 import { findTrainerPython, trainerDir, trainerEnv } from './python';
 import {
@@ -172,12 +176,13 @@ export class TrainingManager {
     return report;
   }
 
-  checkData(req: Pick<TrainRequestParsed, 'data' | 'rooms'>): Promise<DataCheck> {
-    return checkData(req.data, this.opts.dataDir, req.rooms);
+  checkData(req: { data: TrainData; rooms?: TrainRoomsInput }): Promise<DataCheck> {
+    return checkData(req.data, this.opts.dataDir, TrainRoomsSchema.parse(req.rooms ?? { source: 'simulated' }));
   }
 
-  checkRooms(req: Pick<TrainRequestParsed, 'rooms'>): Promise<DataCheck> {
-    return checkRooms(req.rooms, this.opts.dataDir);
+  /** Rooms (an IR folder, or a simulated array: its spec is validated here too). `rate`: the run's model rate. */
+  checkRooms(req: { rooms: unknown; rate?: number }): Promise<DataCheck> {
+    return checkRooms(req.rooms, this.opts.dataDir, req.rate ?? 16000);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -221,6 +226,15 @@ export class TrainingManager {
       roomsBank = path.join(dir, 'rooms');
       prepare.push(['rooms', 'import', '--out', roomsBank, '--wav', req.rooms.path, '--format', req.rooms.format]);
     }
+    if (isArrayRooms(req.rooms) && req.data.source !== 'toy' && req.data.source !== 'dcase') {
+      // A bank simulated for this array at the model's rate, built once and shared by later runs.
+      const rate = req.base.from === 'model'
+        ? (await this.opts.registry().require(req.base.id)).manifest.sample_rate
+        : runSampleRate(req.size);
+      const bank = await arrayBankPlan(this.opts.dataDir, req.rooms.array, rate, req.rooms.bank);
+      roomsBank = bank.dir;
+      if (!bank.ready) prepare.push(bank.build);
+    }
     if (req.data.source === 'folder') {
       library = path.join(this.opts.dataDir, 'libraries', path.basename(req.data.path).toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'user');
       prepare.push(['library', 'build', '--out', library, '--user', `${req.data.path}:target`]);
@@ -262,7 +276,7 @@ export class TrainingManager {
     if (!doctor.python) throw new S5Error('unsupported', `no Python with PyTorch to train with:\n  ${doctor.problems.join('\n  ')}`);
     if (req.device === 'cuda' && !doctor.cuda_available) throw new S5Error('unsupported', `device 'cuda' was asked for but ${doctor.python} sees no usable GPU (${doctor.summary}); choose CPU or auto`);
     const check = await this.checkData(req);
-    const rooms = await this.checkRooms(req);
+    const rooms = await this.checkRooms({ rooms: req.rooms, rate: runSampleRate(req.size) });
     if (!check.ok || !rooms.ok) {
       const lines = [...check.errors, ...rooms.errors, ...[...check.unreadable, ...rooms.unreadable].map((u) => `${u.file}: ${u.reason}`)];
       throw new S5Error('bad_input', `the run was not started; fix the data first:\n  ${lines.join('\n  ')}`);
@@ -500,6 +514,8 @@ export class TrainingManager {
     let message = `finished at step ${t.step}`;
     if (exported) {
       try {
+        const req = rec.run.request ? TrainRequestSchema.safeParse(rec.run.request) : null;
+        if (req?.success && isArrayRooms(req.data.rooms)) await markArrayModel(exported, req.data.rooms.array);
         const entry = await this.opts.registry().importModel(exported, { force: true });
         rec.run.model_id = entry.manifest?.id ?? entry.id;
         message += `; model '${rec.run.model_id}' added to the model library`;

@@ -21,8 +21,8 @@ export function trainingModule(ctx: EngineContext, opts: { dataDir?: string } = 
         await manager.setPython(python);
         return manager.doctor();
       },
-      trainCheckData: ({ data }) => manager.checkData({ data, rooms: { source: 'simulated' } }),
-      trainCheckRooms: ({ rooms }) => manager.checkRooms({ rooms }),
+      trainCheckData: ({ data, rooms }) => manager.checkData({ data, rooms }),
+      trainCheckRooms: ({ rooms, rate }) => manager.checkRooms({ rooms, rate }),
       trainStart: async (req) => ({ runs: await manager.start(req) }),
       trainCancel: async ({ id }) => ({ run: await manager.cancel(id) }),
       trainResume: async ({ id, maxSteps }) => ({ run: await manager.resume(id, maxSteps) }),
