@@ -12,6 +12,7 @@ import { S5Error } from '../../../shared/errors';
 import type { S5ParsedInput } from '../../../shared/api';
 import type { EngineContext, EngineModule } from '../context';
 import { createResampler, type Resampler } from '../audio/resample';
+import type { ChannelFormat } from '../../../shared/audio';
 import { listDevices, PortAudioOutput, PortAudioSource } from './portaudio';
 import { LiveSession, type ListenOutput } from './session';
 import { ReplaySource, type LiveSourceHandle } from './source';
@@ -53,9 +54,9 @@ export function liveModule(ctx: EngineContext): EngineModule {
   let lastEvents: LabelEvent[] = [];
   let lastRecording: { path: string; eventsPath: string; seconds: number } | null = null;
 
-  async function openSource(req: S5ParsedInput<'liveStart'>): Promise<LiveSourceHandle> {
+  async function openSource(req: S5ParsedInput<'liveStart'>, channelFormat: ChannelFormat): Promise<LiveSourceHandle> {
     const s = req.source;
-    if (s.kind === 'replay') return ReplaySource.open(s.path, { speed: s.speed, loop: s.loop, channelFormat: req.channelFormat });
+    if (s.kind === 'replay') return ReplaySource.open(s.path, { speed: s.speed, loop: s.loop, channelFormat });
     return new PortAudioSource({
       deviceId: s.deviceId, sampleRate: s.sampleRate, sampleFormat: s.sampleFormat, channels: s.channels,
       channelOrder: s.channelOrder, framesPerBuffer: s.framesPerBuffer,
@@ -90,7 +91,12 @@ export function liveModule(ctx: EngineContext): EngineModule {
           warnings.push(`listening is unavailable: ${e.message}`);
         }
         warnings.push(...models.warnings);
-        const source = await openSource(req);
+        // A model trained on a raw microphone array (channel_format 'other') takes the capsule
+        // signals as they are: no FOA conversion, whatever format the input declares.
+        const raw = [models.tagger, models.separator].some((m) => m?.manifest.channel_format === 'other');
+        const channelFormat: ChannelFormat = raw ? 'other' : req.channelFormat;
+        if (raw && req.channelFormat !== 'other') warnings.push(`the models take raw array channels: the input is fed unconverted (the declared ${req.channelFormat} is ignored)`);
+        const source = await openSource(req, channelFormat);
         if (source.channels < 4 && req.source.kind === 'replay') warnings.push(`${req.source.path} has ${source.channels} channel(s); the missing FOA channels are silent`);
         const id = randomBytes(6).toString('hex');
         const rate = models.tagger.manifest.sample_rate;
@@ -98,7 +104,7 @@ export function liveModule(ctx: EngineContext): EngineModule {
         if (req.output.kind === 'client') output = clientOutput(ctx, id, rate);
         else if (req.output.kind === 'device') output = await deviceOutput(req.output.deviceId, rate, req.output.sampleRate);
         const s = new LiveSession({
-          id, source, channelFormat: req.channelFormat,
+          id, source, channelFormat,
           channelOrder: req.source.kind === 'device' ? req.source.channelOrder : [0, 1, 2, 3],
           hopSeconds: req.hopSeconds, tagWindowSeconds: req.tagWindowSeconds, listenWindowSeconds: req.listenWindowSeconds,
           listen: req.listen, tagger: models.tagger, separator: models.separator, output, warnings,
