@@ -138,6 +138,10 @@ export const SceneExportResultSchema = z.object({
 });
 export type SceneExportResult = z.infer<typeof SceneExportResultSchema>;
 
+/** Batch queue: the audio files a path stands for (a file: itself; a folder: its audio files, sorted, not recursive). */
+export const SceneListAudioRequestSchema = z.object({ path: PathSchema });
+export const SceneListAudioResultSchema = z.object({ files: z.array(z.string()) });
+
 export const SCENE_METHODS = {
   /** Tags and separates a recording into the engine's cache; cancellable with `cancel({jobId})`. */
   sceneAnalyse: { input: SceneAnalyseRequestSchema, output: SceneAnalysisSchema },
@@ -149,6 +153,8 @@ export const SCENE_METHODS = {
   sceneExport: { input: SceneExportRequestSchema, output: SceneExportResultSchema },
   /** Forgets an analysis and deletes its cache folder. */
   sceneRelease: { input: z.object({ analysisId: AnalysisIdSchema }), output: z.object({ released: z.boolean() }) },
+  /** Expands a file or folder path into absolute audio file paths (the CLI's input rules). */
+  sceneListAudio: { input: SceneListAudioRequestSchema, output: SceneListAudioResultSchema },
 } as const;
 
 export const SCENE_EVENTS = {

@@ -10,6 +10,7 @@ import type { ChannelFormat } from '../../../shared/audio';
 import { S5Error } from '../../../shared/errors';
 import { SCENE_AUDIO_MAX_FRAMES } from '../../../shared/api-scene';
 import { createAudioWriter, openAudioStream } from '../audio';
+import { expandInputs } from '../pipeline/inputs';
 import type { EngineContext, EngineModule } from '../context';
 import { MIXTURE_FILE, SceneCache } from './cache';
 import { exportScene } from './export';
@@ -87,6 +88,8 @@ export function sceneModule(ctx: EngineContext): EngineModule {
         );
       },
       sceneRelease: async ({ analysisId }) => ({ released: await cache.release(analysisId) }),
+      // Same-named files in different folders are the batch queue's to refuse (it knows its whole list).
+      sceneListAudio: async ({ path: p }) => ({ files: (await expandInputs([p], false)).map((f) => path.resolve(f)) }),
     },
     dispose: () => cache.dispose(),
   };
