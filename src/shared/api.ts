@@ -164,7 +164,7 @@ export const DoctorReportSchema = z.object({
     invalid: z.array(z.object({ id: z.string(), errors: z.array(z.string()) })),
     active: ActiveModelsInfoSchema,
   }),
-  /** Python interpreters found for training (`S5_PYTHON`, python3, /usr/bin/python3). */
+  /** Python interpreters found for training (`$S5_PYTHON`, /usr/bin/python3, python3: the run manager tries them in this order). */
   python: z.array(z.object({
     executable: z.string(),
     version: z.string().nullable(),

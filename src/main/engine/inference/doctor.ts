@@ -5,11 +5,12 @@
  * folders and their problems, and the Python/PyTorch the trainer would use.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { DoctorReport } from '../../../shared/api';
 import type { ModelRegistry } from '../models/registry';
 import { dataDir, settingsFile } from '../settings/paths';
+import { pythonCandidates } from '../training/python';
 import { APP_VERSION } from '../version';
 import type { InferenceHost } from './host';
 import { planProviders } from './providers';
@@ -41,23 +42,6 @@ function probePython(executable: string): Promise<PythonInfo> {
         resolve({ executable, version: null, torch: null, torch_cuda: null, error: code === 'ENOENT' ? 'not found' : `does not run (${err?.message ?? 'no output'})` });
       }
     });
-  });
-}
-
-/** Candidate interpreters for the trainer, without duplicates of one real file. */
-export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
-  const list = [env.S5_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
-  const seen = new Set<string>();
-  return list.filter((p) => {
-    let real = p;
-    try {
-      if (p.includes('/') && existsSync(p)) real = realpathSync(p);
-    } catch {
-      /* keep p */
-    }
-    if (seen.has(real)) return false;
-    seen.add(real);
-    return true;
   });
 }
 

@@ -5,5 +5,5 @@
  */
 export { InferenceHost, type InferenceOptions, type LoadedSession, type RunResult, type Tensor } from './host';
 export { planProviders, cudaUnavailableReason, detectGpu, PROVIDER_PREFERENCES, type ProviderPreference, type ProviderName } from './providers';
-export { doctorReport, pythonCandidates } from './doctor';
+export { doctorReport } from './doctor';
 export type { SessionInfo, WorkerFacts } from './protocol';

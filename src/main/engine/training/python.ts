@@ -1,18 +1,37 @@
 /**
  * Finding the Python that runs the trainer, and asking it about the machine: each candidate (the
- * `training.python` setting, else `/usr/bin/python3`, then `python3` on PATH) runs
+ * `training.python` setting, else `pythonCandidates()`: `$S5_PYTHON`, `/usr/bin/python3`, then
+ * `python3` on PATH — the same list `s5 doctor` reports) runs
  * `python -m s5trainer doctor --json`; the first one that answers with torch wins. A candidate that
  * is missing, has no torch or no numpy, or cannot import the trainer gets a specific message with
  * the fix. The doctor's JSON is validated with zod (it crosses a process boundary).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { z } from '../../../shared/zod';
 import type { TrainDoctor } from '../../../shared/api-train';
 import { repoRoot } from '../settings/paths';
 
-export const DEFAULT_PYTHONS = ['/usr/bin/python3', 'python3'];
+/**
+ * Interpreters to try for the trainer, in order, without duplicates of one real file: `$S5_PYTHON`,
+ * then Debian's `/usr/bin/python3` (which has python3-torch), then `python3` on PATH.
+ */
+export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const list = [env.S5_PYTHON, '/usr/bin/python3', 'python3'].filter((p): p is string => !!p);
+  const seen = new Set<string>();
+  return list.filter((p) => {
+    let real = p;
+    try {
+      if (p.includes('/') && existsSync(p)) real = realpathSync(p);
+    } catch {
+      /* keep p */
+    }
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
+}
 
 /** The `trainer/` folder holding the `s5trainer` package (`S5_TRAINER_DIR`, packaged resources, repo). */
 export function trainerDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -108,7 +127,7 @@ function toReport(doc: TrainerDoctor, tried: TrainDoctor['tried'], setting: stri
  * `diskPath`: where runs are written (the doctor measures free space there).
  */
 export async function findTrainerPython(setting: string | null, diskPath: string, timeoutMs = 60_000): Promise<TrainDoctor> {
-  const candidates = setting ? [setting] : DEFAULT_PYTHONS;
+  const candidates = setting ? [setting] : pythonCandidates();
   const tried: TrainDoctor['tried'] = [];
   for (const python of candidates) {
     const r = await run(python, ['-m', 's5trainer', 'doctor', '--json', '--run-dir', diskPath], trainerDir(), timeoutMs);
