@@ -30,8 +30,8 @@ export const DecisionRuleSchema = z
 export type DecisionRule = z.infer<typeof DecisionRuleSchema>;
 
 /** The threshold the decision rule applies to `label`. */
-export function classThreshold(rule: Pick<DecisionRule, 'threshold' | 'thresholds'>, label: string): number {
-  return rule.thresholds?.[label as keyof NonNullable<DecisionRule['thresholds']>] ?? rule.threshold;
+export function classThreshold(rule: { threshold: number; thresholds?: Readonly<Partial<Record<string, number>>> | null }, label: string): number {
+  return rule.thresholds?.[label] ?? rule.threshold;
 }
 
 export const ModelManifestSchema = z

@@ -105,12 +105,3 @@ export function parseBatchSettings(raw: string | null): BatchSettings {
     return { ...DEFAULT_BATCH_SETTINGS };
   }
 }
-
-/** Wall time as `m:ss` (or `h:mm:ss` from an hour on), for elapsed time and ETA. */
-export function formatClock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
-}

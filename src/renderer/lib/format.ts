@@ -10,6 +10,20 @@ export function formatDuration(seconds: number): string {
   return `${minutes}:${String(secs).padStart(2, '0')}.${String(ms).padStart(3, '0')}`;
 }
 
+/** Wall time as `m:ss` (or `h:mm:ss` from an hour on), for elapsed times and ETAs. */
+export function formatClock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** A short wait or elapsed time: "12 s" (with `decimals`) under a minute, else `formatClock`. */
+export function formatWait(seconds: number, decimals = 0): string {
+  return seconds < 60 ? `${Math.max(0, seconds).toFixed(decimals)} s` : formatClock(seconds);
+}
+
 /** Seconds with three decimals, e.g. "1.091 s". */
 export function formatSeconds(seconds: number): string {
   return `${seconds.toFixed(3)} s`;

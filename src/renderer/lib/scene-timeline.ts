@@ -4,6 +4,7 @@
  * time span each window's probability is drawn over. Windows overlap by 50 %: each is drawn over
  * the hop-long span around its centre, so cells tile the recording without overlap.
  */
+import { classThreshold } from '../../shared/manifest';
 import type { DetectedLabel, TimelineEntry } from '../../shared/result';
 
 /** A tagger's decision rule as the timeline needs it: the global threshold and per-class ones. */
@@ -12,10 +13,8 @@ export interface Thresholds {
   thresholds?: Readonly<Record<string, number>>;
 }
 
-/** The threshold `label` is decided at (its own when the rule has one). */
-export function thresholdFor(rule: Thresholds, label: string): number {
-  return rule.thresholds?.[label] ?? rule.threshold;
-}
+/** The threshold `label` is decided at (its own when the rule has one): the engine's own rule. */
+export const thresholdFor: (rule: Thresholds, label: string) => number = classThreshold;
 
 /** Whether any class has a threshold other than the global one. */
 export function hasClassThresholds(rule: Thresholds): boolean {

@@ -10,8 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/main/engine/service';
 import { SettingsStore } from '../../../src/main/engine/settings/settings';
 import {
-  batchCounts, batchEta, DEFAULT_BATCH_SETTINGS, formatClock, parseBatchSettings, planAdd, recordingName,
+  batchCounts, batchEta, DEFAULT_BATCH_SETTINGS, parseBatchSettings, planAdd, recordingName,
 } from '../../../src/renderer/lib/batch-queue';
+import { formatClock } from '../../../src/renderer/lib/format';
 
 describe('batch queue rules', () => {
   it('names the output folder like the engine (file name without its last extension)', () => {
