@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeAudio } from '../../src/main/engine/audio/write';
+import { seededRandom } from '../tools/random';
 
 export type Expectation =
   | { outcome: 'reject'; code: 'bad_input' | 'unsupported' | 'not_found'; says: string }
@@ -38,16 +39,7 @@ const PYTHON = '/usr/bin/python3';
 // ------------------------------------------------------------------------------------------------
 // Deterministic randomness (mulberry32)
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 // ------------------------------------------------------------------------------------------------
 // WAV building blocks

@@ -19,6 +19,7 @@ import { SettingsStore } from '../../src/main/engine/settings/settings';
 import { TrainingManager } from '../../src/main/engine/training/manager';
 import type { TrainRun } from '../../src/shared/api-train';
 import { parseTrainerEvent, type TrainerEvent } from '../../src/shared/trainer-events';
+import { seededRandom } from '../tools/random';
 
 export interface KillRecord {
   kill: number;
@@ -49,17 +50,7 @@ export interface CampaignResult {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A small deterministic generator (mulberry32), so a campaign can be replayed by its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 async function until<T>(what: string, f: () => Promise<T | null | undefined | false>, ms = 120_000): Promise<T> {
   const end = Date.now() + ms;
