@@ -12,6 +12,7 @@ import { S5Error } from '../../../shared/errors';
 import type { S5ParsedInput } from '../../../shared/api';
 import type { EngineContext, EngineModule } from '../context';
 import { createResampler, type Resampler } from '../audio/resample';
+import { inputChannelFormat } from '../models/roles';
 import type { ChannelFormat } from '../../../shared/audio';
 import { listDevices, PortAudioOutput, PortAudioSource } from './portaudio';
 import { LiveSession, type ListenOutput } from './session';
@@ -91,11 +92,9 @@ export function liveModule(ctx: EngineContext): EngineModule {
           warnings.push(`listening is unavailable: ${e.message}`);
         }
         warnings.push(...models.warnings);
-        // A model trained on a raw microphone array (channel_format 'other') takes the capsule
-        // signals as they are: no FOA conversion, whatever format the input declares.
-        const raw = [models.tagger, models.separator].some((m) => m?.manifest.channel_format === 'other');
-        const channelFormat: ChannelFormat = raw ? 'other' : req.channelFormat;
-        if (raw && req.channelFormat !== 'other') warnings.push(`the models take raw array channels: the input is fed unconverted (the declared ${req.channelFormat} is ignored)`);
+        const input = inputChannelFormat([models.tagger.manifest, models.separator?.manifest], req.channelFormat);
+        const channelFormat = input.channelFormat ?? req.channelFormat;
+        if (input.warning) warnings.push(input.warning);
         const source = await openSource(req, channelFormat);
         if (source.channels < 4 && req.source.kind === 'replay') warnings.push(`${req.source.path} has ${source.channels} channel(s); the missing FOA channels are silent`);
         const id = randomBytes(6).toString('hex');

@@ -12,6 +12,7 @@
  * `samples` may be symbolic or fixed to sample_rate · window_seconds. Also checks that a tagger and a
  * separator can work as a pair. Every problem is a sentence naming the field and what is accepted.
  */
+import type { ChannelFormat } from '../../../shared/audio';
 import type { ModelManifest, TensorSpec } from '../../../shared/manifest';
 
 export type TaggerOutputKind = 'multilabel' | 'slots';
@@ -118,4 +119,24 @@ export function checkPair(tagger: ModelManifest, separator: ModelManifest): { er
   const missing = tagger.labels.filter((l) => !separator.labels.includes(l));
   if (missing.length > 0) warnings.push(`separator '${separator.id}' cannot separate ${missing.join(', ')} (tagged by '${tagger.id}'); those labels get no stem`);
   return { errors, warnings };
+}
+
+/**
+ * The channel format a recording is read in for these models. A model trained on a microphone
+ * array (channel_format 'other') takes the capsule signals as they are — no FOA conversion, and
+ * no FOA direction — whatever format the input declares; otherwise the declared format stands.
+ * `warning` says so when an array model overrides the declaration.
+ */
+export function inputChannelFormat(
+  models: readonly (Pick<ModelManifest, 'id' | 'channel_format'> | null | undefined)[],
+  declared: ChannelFormat | undefined,
+): { channelFormat: ChannelFormat | undefined; arrayModel: string | null; warning: string | null } {
+  const array = models.find((m) => m?.channel_format === 'other');
+  if (!array) return { channelFormat: declared, arrayModel: null, warning: null };
+  const ignored = declared !== undefined && declared !== 'other' ? ` (the declared ${declared} is ignored)` : '';
+  return {
+    channelFormat: 'other',
+    arrayModel: array.id,
+    warning: `model '${array.id}' takes the raw channels of a microphone array (channel_format 'other'): the channels are fed unconverted${ignored} and stems get no direction`,
+  };
 }

@@ -21,7 +21,7 @@ import {
 import { isFoaFormat, openAudioStream } from '../audio';
 import { DirectionMeter } from '../dsp/doa';
 import { OverlapAdd, type Emitted } from '../dsp/overlap-add';
-import { windowSamples } from '../models/roles';
+import { inputChannelFormat, windowSamples } from '../models/roles';
 import { LabelTally, stemKeys, type StemKey } from './decision';
 import { isStemFileName, stemName, writeLabelFiles } from './outputs';
 import { runSeparator, runTagger, type PipelineModel } from './runners';
@@ -72,17 +72,14 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
   const rate = tm.sample_rate;
   const W = windowSamples(tm);
   const hop = Math.floor(W / 2);
-  // A model trained on a microphone array (channel_format 'other') takes the file's channels as they
-  // are: no FOA conversion, and no direction (the intensity-vector meter assumes FOA).
-  const arrayModel = [tm, sep?.manifest].find((m) => m?.channel_format === 'other');
-  const declaredFoa = req.channelFormat !== undefined && isFoaFormat(req.channelFormat);
-  const stream = await openAudioStream(req.path, { channelFormat: arrayModel ? 'other' : req.channelFormat, targetRate: rate });
+  // Array models (channel_format 'other') read raw channels and get no FOA direction (roles.ts).
+  const input = inputChannelFormat([tm, sep?.manifest], req.channelFormat);
+  const arrayModel = input.arrayModel;
+  const stream = await openAudioStream(req.path, { channelFormat: input.channelFormat, targetRate: rate });
   const info = stream.info;
   const name = path.basename(req.path).replace(/\.[^.]*$/, '') || path.basename(req.path);
   const warnings = [...(req.warnings ?? [])];
-  if (arrayModel) {
-    warnings.push(`model '${arrayModel.id}' takes the raw channels of a microphone array (channel_format 'other'): the channels are fed unconverted${declaredFoa ? ` (the declared ${req.channelFormat} is ignored)` : ''} and stems get no direction`);
-  }
+  if (input.warning) warnings.push(input.warning);
   const needed = Math.max(tm.channels, sep?.manifest.channels ?? 1);
   const windowChannels = Math.max(needed, info.channels >= 4 ? 4 : 1);
   if (info.channels < needed) warnings.push(`${req.path}: ${info.channels}-channel input but the models take ${needed} channels; the missing channels are fed as zeros`);
