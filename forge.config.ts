@@ -74,9 +74,9 @@ const config: ForgeConfig = {
     new VitePlugin({
       build: [
         { entry: 'src/main/main.ts', config: 'vite.main.config.mts', target: 'main' },
-        { entry: 'src/main/engine/host/entry.ts', config: 'vite.main.config.mts', target: 'main' },
-        // ONNX Runtime worker thread of the engine (.vite/build/ort-worker.js; engine/inference/host.ts finds it next to entry.js)
-        { entry: 'src/main/engine/inference/ort-worker.ts', config: 'vite.main.config.mts', target: 'main' },
+        { entry: 'src/engine/process/entry.ts', config: 'vite.main.config.mts', target: 'main' },
+        // ONNX Runtime worker thread of the engine (.vite/build/ort-worker.js; src/engine/inference/ort-client.ts finds it next to entry.js)
+        { entry: 'src/engine/inference/ort-worker.ts', config: 'vite.main.config.mts', target: 'main' },
         { entry: 'src/preload/preload.ts', config: 'vite.preload.config.mts', target: 'preload' },
       ],
       renderer: [{ name: 'main_window', config: 'vite.renderer.config.mts' }],

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openAudioStream, readAudio, resample, writeAudio } from '../src/main/engine/audio';
+import { openAudioStream, readAudio, resample, writeAudio } from '../src/engine/audio';
 import type { WriteEncoding } from '../src/shared/audio';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);

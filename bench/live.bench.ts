@@ -10,7 +10,7 @@
  * No assertions.
  */
 import path from 'node:path';
-import { Engine } from '../src/main/engine/service';
+import { Engine } from '../src/engine/engine';
 import type { LiveStats } from '../src/shared/api-live';
 
 const SECONDS = Number(process.env.BENCH_LIVE_SECONDS ?? 12);

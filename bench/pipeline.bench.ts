@@ -16,11 +16,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createAudioWriter } from '../src/main/engine/audio';
-import { InferenceHost } from '../src/main/engine/inference/host';
-import { ModelRegistry } from '../src/main/engine/models/registry';
-import { Pipeline } from '../src/main/engine/pipeline/facade';
-import { SettingsStore } from '../src/main/engine/settings/settings';
+import { createAudioWriter } from '../src/engine/audio';
+import { InferenceHost } from '../src/engine/inference/ort-client';
+import { ModelRegistry } from '../src/engine/models/registry';
+import { Pipeline } from '../src/engine/pipeline/pipeline';
+import { SettingsStore } from '../src/engine/settings/settings';
 
 const LONG_MIN = Number(process.env.BENCH_LONG_MIN ?? 60);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);

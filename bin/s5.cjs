@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * npm bin entry of `s5` (package.json "bin"): runs the TypeScript CLI (src/main/cli/main.ts)
+ * npm bin entry of `s5` (package.json "bin"): runs the TypeScript CLI (src/cli/main.ts)
  * straight from source through tsx's CommonJS loader, so `npx s5 …` works right after `npm ci`
  * with no build step. The exit status comes from runCli (0 ok, 1 data error, 2 usage error).
  */
@@ -8,7 +8,7 @@
 const path = require('node:path');
 const tsx = require('tsx/cjs/api');
 
-const { runCli } = tsx.require(path.join(__dirname, '..', 'src', 'main', 'cli', 'main.ts'), __filename);
+const { runCli } = tsx.require(path.join(__dirname, '..', 'src', 'cli', 'main.ts'), __filename);
 
 runCli(process.argv.slice(2)).then(
   (code) => {

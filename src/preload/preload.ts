@@ -12,7 +12,7 @@ import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { S5_METHOD_NAMES, type S5Bridge } from '../shared/api';
 import { createS5Client, type Transport } from '../shared/client';
 import { S5Error, toErrorData } from '../shared/errors';
-import { IPC_CALL, IPC_EVENT } from './channels';
+import { IPC_CALL, IPC_EVENT } from '../shared/ipc-channels';
 
 type Listener = (event: string, payload: unknown) => void;
 

@@ -4,7 +4,7 @@
  * S5_EVENTS, so every name here starts with `train`.
  *
  * A run is one `python -m s5trainer train` process working in `<data>/runs/<id>/`; the engine's
- * run manager (src/main/engine/training/) owns it. Trainer events (src/shared/trainer-events.ts)
+ * run manager (src/engine/training/) owns it. Trainer events (src/shared/trainer-events.ts)
  * are passed to clients unchanged inside `trainEvent`.
  */
 import { z } from './zod';

@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeAudio } from '../../src/main/engine/audio/write';
+import { writeAudio } from '../../src/engine/audio/write';
 import { seededRandom } from '../tools/random';
 
 export type Expectation =

@@ -10,10 +10,10 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { openAudio } from '../../src/main/engine/audio/open';
-import { ModelRegistry } from '../../src/main/engine/models/registry';
-import { validateModelFolder } from '../../src/main/engine/models/validate';
-import { SettingsStore } from '../../src/main/engine/settings/settings';
+import { openAudio } from '../../src/engine/audio/open';
+import { ModelRegistry } from '../../src/engine/models/registry';
+import { validateModelFolder } from '../../src/engine/models/validate';
+import { SettingsStore } from '../../src/engine/settings/settings';
 import { S5Error } from '../../src/shared/errors';
 import type { CorpusEntry } from './make-corpus';
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startWebBridge, type WebBridge } from '../../src/main/web/server';
+import { startWebBridge, type WebBridge } from '../../src/web/server';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const realdata = (name: string) => path.resolve(repoRoot, '../shared/realdata', name);

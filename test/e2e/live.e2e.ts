@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavHeader, repoRoot, startHarness, type Harness } from './helpers';
-import { Engine } from '../../src/main/engine/service';
+import { Engine } from '../../src/engine/engine';
 
 const SCENE = path.join(repoRoot, 'resources/demo/soundscape/demo_000000.wav');
 let harness: Harness;

@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InferenceHost } from '../../src/main/engine/inference/host';
-import { ModelRegistry } from '../../src/main/engine/models/registry';
-import { Pipeline } from '../../src/main/engine/pipeline/facade';
-import { SettingsStore } from '../../src/main/engine/settings/settings';
+import { InferenceHost } from '../../src/engine/inference/ort-client';
+import { ModelRegistry } from '../../src/engine/models/registry';
+import { Pipeline } from '../../src/engine/pipeline/pipeline';
+import { SettingsStore } from '../../src/engine/settings/settings';
 import type { S5Result } from '../../src/shared/result';
 import { openByPath, readWavHeader, repoRoot, startHarness, type Harness } from './helpers';
 

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the channel-format converter (src/main/engine/audio/channels.ts):
+ * Property-based fuzzing of the channel-format converter (src/engine/audio/channels.ts):
  *   - a plane wave from an arbitrary direction, encoded here in each format by the format's own
  *     definition (FuMa: W/√2 and W,X,Y,Z order; N3D: dipoles × √3; A-format: four ideal cardioid
  *     capsules on the tetrahedron), converts to the ACN/SN3D encoding [s, s·uy, s·uz, s·ux];
@@ -8,7 +8,7 @@
  *     toAcnSn3d refuses any other channel count with a RangeError.
  */
 import fc from 'fast-check';
-import { convertFoaInto, toAcnSn3d } from '../../src/main/engine/audio/channels';
+import { convertFoaInto, toAcnSn3d } from '../../src/engine/audio/channels';
 import type { ChannelFormat } from '../../src/shared/audio';
 
 const FORMATS = ['foa-acn-sn3d', 'foa-acn-n3d', 'foa-fuma', 'a-format-tetra'] as const;

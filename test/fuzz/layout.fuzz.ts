@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the official-layout name parser (src/main/engine/metrics/layout.ts):
+ * Property-based fuzzing of the official-layout name parser (src/engine/metrics/layout.ts):
  *   - round trip: for any soundscape name (any Unicode, underscores, digits), label and optional
  *     2026 index, `<name>(_<i>)?_<Label>.wav` parses back to that label and index;
  *   - arbitrary file names never make parseSourceName throw, and a successful parse is always a
@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import fc from 'fast-check';
-import { attributeFiles, parseSourceName } from '../../src/main/engine/metrics/layout';
+import { attributeFiles, parseSourceName } from '../../src/engine/metrics/layout';
 import { S5Error } from '../../src/shared/errors';
 import { TASK_LABELS, TASKS, type Task } from '../../src/shared/labels';
 

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of model validation (src/main/engine/models/validate.ts, onnx-io.ts):
+ * Property-based fuzzing of model validation (src/engine/models/validate.ts, onnx-io.ts):
  *   - manifests: arbitrary JSON, and a valid manifest with one field deleted or replaced by an
  *     arbitrary JSON value, written into a real model folder with a matching ONNX file:
  *     validateModelFolder never throws; a refused model has errors that each name a file of the
@@ -10,8 +10,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
-import { OnnxFormatError, readOnnxIo } from '../../src/main/engine/models/onnx-io';
-import { validateModelFolder } from '../../src/main/engine/models/validate';
+import { OnnxFormatError, readOnnxIo } from '../../src/engine/models/onnx-io';
+import { validateModelFolder } from '../../src/engine/models/validate';
 import { ModelManifestSchema } from '../../src/shared/manifest';
 import { onnxModel } from '../corpus/make-corpus';
 import { createHash } from 'node:crypto';

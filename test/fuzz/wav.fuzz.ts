@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the WAV parser (src/main/engine/audio/wav.ts) with fast-check, on real
+ * Property-based fuzzing of the WAV parser (src/engine/audio/wav.ts) with fast-check, on real
  * files (one scratch file rewritten per case):
  *   1. arbitrary bytes, and byte-level mutations of valid headers (corpus-style seeds): the parser
  *      either returns a layout that is consistent with the file, whose samples decode to finite
@@ -10,7 +10,7 @@
  */
 import { open, writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
-import { decodeWavSamples, parseWavHeader, type WavLayout } from '../../src/main/engine/audio/wav';
+import { decodeWavSamples, parseWavHeader, type WavLayout } from '../../src/engine/audio/wav';
 import { S5Error } from '../../src/shared/errors';
 import { GOOD_WAV, extensible, fmtBody, ksGuid, riff, type Chunk } from '../corpus/make-corpus';
 

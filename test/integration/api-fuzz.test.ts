@@ -23,11 +23,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CallReplySchema, S5_METHODS, S5_METHOD_NAMES, SHELL_METHODS, type CallReply, type S5MethodName } from '../../src/shared/api';
 import { decodeFrame, encodeFrame } from '../../src/shared/wire';
-import { Engine } from '../../src/main/engine/service';
-import { SettingsStore } from '../../src/main/engine/settings/settings';
-import { EngineHost } from '../../src/main/engine/host/engine-host';
-import { forkNodeEngine } from '../../src/main/engine/host/node-launcher';
-import { startWebBridge, type WebBridge } from '../../src/main/web/server';
+import { Engine } from '../../src/engine/engine';
+import { SettingsStore } from '../../src/engine/settings/settings';
+import { EngineHost } from '../../src/host/engine-host';
+import { forkNodeEngine } from '../../src/host/node-launcher';
+import { startWebBridge, type WebBridge } from '../../src/web/server';
 
 /** Methods that may run with a valid argument during fuzzing: quick, and confined to our folders. */
 const QUICK_WHEN_VALID = new Set<string>(['getEngineInfo', 'openAudio', 'importFile', 'listModels', 'activateModels', 'importModel', 'removeModel', 'cancel', 'pickFile', 'evaluate']);

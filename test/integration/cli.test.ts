@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pyFixed } from '../../src/main/cli/format';
-import { runCli } from '../../src/main/cli/main';
-import type { CliIO } from '../../src/main/cli/io';
+import { pyFixed } from '../../src/cli/format';
+import { runCli } from '../../src/cli/main';
+import type { CliIO } from '../../src/cli/io';
 
 const ROOT = path.resolve(__dirname, '../..');
 const EXAMPLE = path.join(ROOT, 'resources', 'examples', 'evaluate-2025');

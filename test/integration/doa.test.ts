@@ -11,10 +11,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAudio, writeAudio } from '../../src/main/engine/audio';
-import { Fft } from '../../src/main/engine/dsp/fft';
-import { InferenceHost } from '../../src/main/engine/inference/host';
-import { Pipeline } from '../../src/main/engine/pipeline/facade';
+import { readAudio, writeAudio } from '../../src/engine/audio';
+import { Fft } from '../../src/engine/dsp/fft';
+import { InferenceHost } from '../../src/engine/inference/ort-client';
+import { Pipeline } from '../../src/engine/pipeline/pipeline';
 import { angleDiff, bandNoise, cachedTestModels, classHz, mixInto, testRegistry, torchReady } from '../fixtures/models/helpers';
 
 const RATE = 8000;

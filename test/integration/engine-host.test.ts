@@ -16,10 +16,10 @@ import {
   transportFromHost,
   type EngineExit,
   type EngineProcess,
-} from '../../src/main/engine/host/engine-host';
-import { forkNodeEngine } from '../../src/main/engine/host/node-launcher';
+} from '../../src/host/engine-host';
+import { forkNodeEngine } from '../../src/host/node-launcher';
 import { sleep, writeRampWav } from './host-fixtures';
-import type { HostToEngine } from '../../src/main/engine/host/protocol';
+import type { HostToEngine } from '../../src/engine/process/engine-protocol';
 
 type Status = { state: string; message: string; failedMethods: string[] };
 

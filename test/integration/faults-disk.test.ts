@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallReply } from '../../src/shared/api';
-import { Engine } from '../../src/main/engine/service';
+import { Engine } from '../../src/engine/engine';
 import { isTempName, listFiles, writeLoopedScene } from './faults-fixtures';
 
 let tmp: string;

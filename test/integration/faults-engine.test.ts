@@ -17,9 +17,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallReply } from '../../src/shared/api';
-import { readAudio } from '../../src/main/engine/audio';
-import { EngineHost } from '../../src/main/engine/host/engine-host';
-import { forkNodeEngine } from '../../src/main/engine/host/node-launcher';
+import { readAudio } from '../../src/engine/audio';
+import { EngineHost } from '../../src/host/engine-host';
+import { forkNodeEngine } from '../../src/host/node-launcher';
 import { DEMO_SCENE, isTempName, listFiles, soxAvailable, soxRead, until, writeLoopedScene } from './faults-fixtures';
 
 type Status = { state: string; failedMethods: string[] };

@@ -7,7 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { readAudio, writeAudio } from '../../src/main/engine/audio';
+import { readAudio, writeAudio } from '../../src/engine/audio';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const DEMO_SCENE = path.join(ROOT, 'resources/demo/soundscape/demo_000000.wav');

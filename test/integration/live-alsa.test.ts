@@ -37,8 +37,8 @@ for (const rate of [32000, 48000]) {
 }
 process.env.HOME = writeAlsaFileConfig(home, devices);
 
-const { listDevices, PortAudioSource } = await import('../../src/main/engine/live/portaudio');
-const { Engine } = await import('../../src/main/engine/service');
+const { listDevices, PortAudioSource } = await import('../../src/engine/live/portaudio');
+const { Engine } = await import('../../src/engine/engine');
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 

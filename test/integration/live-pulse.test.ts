@@ -16,7 +16,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const SCENE = path.join(ROOT, 'resources/demo/soundscape/demo_000000.wav');
 const home = mkdtempSync(path.join(os.tmpdir(), 's5-live-pulse-'));
 let pulse: PulseServer | null = null;
-let engine: import('../../src/main/engine/service').Engine | null = null;
+let engine: import('../../src/engine/engine').Engine | null = null;
 const events: [string, any][] = [];
 
 function value<T = any>(r: CallReply): T {
@@ -28,7 +28,7 @@ beforeAll(async () => {
   if (!havePulse) return;
   pulse = await startPulse(home, 48000);
   Object.assign(process.env, { HOME: home, PULSE_SERVER: pulse.server, XDG_RUNTIME_DIR: home, PULSE_RUNTIME_PATH: home });
-  const { Engine } = await import('../../src/main/engine/service');
+  const { Engine } = await import('../../src/engine/engine');
   engine = new Engine({ shell: 'inprocess', inference: { threads: 2 }, emit: (e, p) => events.push([e, p]) });
 }, 60_000);
 afterAll(async () => {
@@ -42,7 +42,7 @@ describe.skipIf(!havePulse)('live capture through a PulseAudio null sink', () =>
     const e = engine as NonNullable<typeof engine>;
     // Labels found clearly offline (see clearOfflineLabels: near-threshold ones may differ live).
     const offline: string[] = await clearOfflineLabels(value(await e.dispatch('tag', { path: SCENE })));
-    const { readAudio } = await import('../../src/main/engine/audio');
+    const { readAudio } = await import('../../src/engine/audio');
     const scene = await readAudio(SCENE, { targetRate: 48000 });
     const n = scene.data[0].length;
     const raw = new Int16Array(n * 4);

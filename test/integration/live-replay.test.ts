@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallReply } from '../../src/shared/api';
-import { readAudio } from '../../src/main/engine/audio';
-import { Engine } from '../../src/main/engine/service';
+import { readAudio } from '../../src/engine/audio';
+import { Engine } from '../../src/engine/engine';
 import { clearOfflineLabels } from '../tools/live-audio-env';
 
 const ROOT = path.resolve(__dirname, '../..');

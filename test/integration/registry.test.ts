@@ -8,11 +8,11 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InferenceHost } from '../../src/main/engine/inference/host';
-import { ModelRegistry } from '../../src/main/engine/models/registry';
-import { SettingsStore } from '../../src/main/engine/settings/settings';
-import { Engine } from '../../src/main/engine/service';
-import { runCli } from '../../src/main/cli/main';
+import { InferenceHost } from '../../src/engine/inference/ort-client';
+import { ModelRegistry } from '../../src/engine/models/registry';
+import { SettingsStore } from '../../src/engine/settings/settings';
+import { Engine } from '../../src/engine/engine';
+import { runCli } from '../../src/cli/main';
 import { cachedTestModels, testRegistry, torchReady } from '../fixtures/models/helpers';
 
 const ready = torchReady();

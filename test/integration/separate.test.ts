@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S5ResultSchema } from '../../src/shared/result';
-import { createAudioWriter, openAudioStream, readAudio, writeAudio } from '../../src/main/engine/audio';
-import { InferenceHost } from '../../src/main/engine/inference/host';
-import { Pipeline } from '../../src/main/engine/pipeline/facade';
+import { createAudioWriter, openAudioStream, readAudio, writeAudio } from '../../src/engine/audio';
+import { InferenceHost } from '../../src/engine/inference/ort-client';
+import { Pipeline } from '../../src/engine/pipeline/pipeline';
 import { angleDiff, bandNoise, cachedTestModels, classHz, encodeFoa, mixInto, noise, sine, testRegistry, torchReady } from '../fixtures/models/helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -171,7 +171,7 @@ describe.skipIf(!ready)('s5 separate / s5 tag (child process)', () => {
   });
 
   it('usage and data errors (in-process)', async () => {
-    const { runCli } = await import('../../src/main/cli/main');
+    const { runCli } = await import('../../src/cli/main');
     const io = { err: '', stdout() {}, stderr(t: string) { io.err += t; }, stderrIsTTY: false };
     expect(await runCli(['separate', path.join(dir, 'missing.wav'), '-o', dir], io)).toBe(1);
     expect(io.err).toMatch(/s5: error: .*missing\.wav: no such file or folder/);

@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S5Label } from '../../src/shared/labels';
-import { writeAudio } from '../../src/main/engine/audio';
-import { runCli } from '../../src/main/cli/main';
+import { writeAudio } from '../../src/engine/audio';
+import { runCli } from '../../src/cli/main';
 import { cachedTestModels, classHz, encodeFoa, mixInto, noise, PYTHON, sine, torchReady } from '../fixtures/models/helpers';
 
 const RATE = 32000;

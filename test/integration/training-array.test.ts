@@ -12,10 +12,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelRegistry } from '../../src/main/engine/models/registry';
-import { SettingsStore } from '../../src/main/engine/settings/settings';
-import { arrayBankDir } from '../../src/main/engine/training/array-bank';
-import { TrainingManager } from '../../src/main/engine/training/manager';
+import { ModelRegistry } from '../../src/engine/models/registry';
+import { SettingsStore } from '../../src/engine/settings/settings';
+import { arrayBankDir } from '../../src/engine/training/array-bank';
+import { TrainingManager } from '../../src/engine/training/manager';
 import type { TrainRequest, TrainRun } from '../../src/shared/api-train';
 import { sleep } from './host-fixtures';
 

@@ -11,9 +11,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelRegistry } from '../../src/main/engine/models/registry';
-import { SettingsStore } from '../../src/main/engine/settings/settings';
-import { TrainingManager } from '../../src/main/engine/training/manager';
+import { ModelRegistry } from '../../src/engine/models/registry';
+import { SettingsStore } from '../../src/engine/settings/settings';
+import { TrainingManager } from '../../src/engine/training/manager';
 import type { TrainRequest, TrainRun } from '../../src/shared/api-train';
 import { parseTrainerEvent } from '../../src/shared/trainer-events';
 import { sleep } from './host-fixtures';

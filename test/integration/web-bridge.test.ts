@@ -1,5 +1,5 @@
 /**
- * The web bridge (src/main/web) with the real forked engine, over real HTTP and WebSocket on
+ * The web bridge (src/web) with the real forked engine, over real HTTP and WebSocket on
  * loopback. The client side is the renderer's own transport (src/renderer/lib/transport-ws.ts)
  * driven through the `ws` package. A temporary static folder stands in for the built renderer.
  * Proves: strict headers; no path traversal; token, Origin and Host checks on the socket;
@@ -16,9 +16,9 @@ import type { S5Api } from '../../src/shared/api';
 import { createS5Client } from '../../src/shared/client';
 import { S5Error } from '../../src/shared/errors';
 import { encodeFrame, decodeFrame } from '../../src/shared/wire';
-import { EngineHost } from '../../src/main/engine/host/engine-host';
-import { forkNodeEngine } from '../../src/main/engine/host/node-launcher';
-import { startWebBridge, type WebBridge } from '../../src/main/web/server';
+import { EngineHost } from '../../src/host/engine-host';
+import { forkNodeEngine } from '../../src/host/node-launcher';
+import { startWebBridge, type WebBridge } from '../../src/web/server';
 import { sleep, writeRampWav } from './host-fixtures';
 import { connectWebSocketTransport, type SocketLike, type WsTransport } from '../../src/renderer/lib/transport-ws';
 

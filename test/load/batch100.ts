@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readAudio, writeAudio } from '../../src/main/engine/audio';
+import { readAudio, writeAudio } from '../../src/engine/audio';
 import { ROOT, rssBytes, S5_BIN } from '../integration/faults-fixtures';
 
 /** The pid and all its descendants (from /proc/<pid>/task/<pid>/children). */

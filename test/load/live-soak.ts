@@ -13,8 +13,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EngineHost } from '../../src/main/engine/host/engine-host';
-import { forkNodeEngine } from '../../src/main/engine/host/node-launcher';
+import { EngineHost } from '../../src/host/engine-host';
+import { forkNodeEngine } from '../../src/host/node-launcher';
 import { DEMO_SCENE, rssBytes, sleep } from '../integration/faults-fixtures';
 
 export interface SoakSample {

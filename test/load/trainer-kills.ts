@@ -14,9 +14,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelRegistry } from '../../src/main/engine/models/registry';
-import { SettingsStore } from '../../src/main/engine/settings/settings';
-import { TrainingManager } from '../../src/main/engine/training/manager';
+import { ModelRegistry } from '../../src/engine/models/registry';
+import { SettingsStore } from '../../src/engine/settings/settings';
+import { TrainingManager } from '../../src/engine/training/manager';
 import type { TrainRun } from '../../src/shared/api-train';
 import { parseTrainerEvent, type TrainerEvent } from '../../src/shared/trainer-events';
 import { seededRandom } from '../tools/random';

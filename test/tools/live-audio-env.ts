@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { classThreshold } from '../../src/shared/manifest';
-import { ModelRegistry } from '../../src/main/engine/models/registry';
+import { ModelRegistry } from '../../src/engine/models/registry';
 
 export interface FileDevice {
   /** ALSA PCM name (what PortAudio lists). */

@@ -5,7 +5,7 @@
  *
  *   npx tsx test/tools/validate-manifest.ts DIR [DIR...] [--no-session] [--app]
  *
- * --app additionally runs the app's own model-folder validation (src/main/engine/models:
+ * --app additionally runs the app's own model-folder validation (src/engine/models:
  * roles, id = folder name, ONNX I/O shapes) when that module is present.
  * Prints one JSON line per folder ({dir, ok, errors}); exit code 0 when all pass, 1 otherwise.
  */
@@ -17,7 +17,7 @@ import { ModelManifestSchema } from '../../src/shared/manifest';
 async function appCheck(dir: string): Promise<string[]> {
   let mod: { validateModelFolder?: (d: string, s: never) => Promise<{ errors: string[] }> };
   try {
-    mod = await import('../../src/main/engine/models/validate');
+    mod = await import('../../src/engine/models/validate');
   } catch {
     return []; // the app's validator is not available in this checkout
   }

@@ -1,5 +1,5 @@
 /**
- * src/main/security.ts: the Electron shell's and the web bridge's policy, tested without Electron.
+ * src/host/security.ts: the Electron shell's and the web bridge's policy, tested without Electron.
  * Each block proves an item of docs/SECURITY.md.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import {
   mimeTypeFor,
   resolveStaticPath,
   tokensMatch,
-} from '../../src/main/security';
+} from '../../src/host/security';
 
 const dev = { devServerUrl: 'http://localhost:5173' };
 

@@ -6,7 +6,7 @@
  * synthetic diffuse field in each normalisation.
  */
 import { describe, expect, it } from 'vitest';
-import { formatHint, toAcnSn3d } from '../../../src/main/engine/audio';
+import { formatHint, toAcnSn3d } from '../../../src/engine/audio';
 import type { ChannelFormat } from '../../../src/shared/audio';
 
 const D = Math.PI / 180;

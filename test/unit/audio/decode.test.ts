@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAudioStream, probeAudio, readAudio } from '../../../src/main/engine/audio';
+import { openAudioStream, probeAudio, readAudio } from '../../../src/engine/audio';
 import { generateFixtures, makeTmp, maxAbsDiff, readF64, type FixtureEntry } from './helpers';
 
 const tmp = makeTmp('decode');

@@ -6,8 +6,8 @@
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openAudio, openAudioStream, probeAudio, readAudio } from '../../../src/main/engine/audio';
-import { fsError } from '../../../src/main/engine/audio/stream';
+import { openAudio, openAudioStream, probeAudio, readAudio } from '../../../src/engine/audio';
+import { fsError } from '../../../src/engine/audio/stream';
 import { S5Error } from '../../../src/shared/errors';
 import { fmtChunk, int16Data, makeTmp, python, riff } from './helpers';
 

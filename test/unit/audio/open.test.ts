@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openAudio, OverviewBuilder, writeAudio } from '../../../src/main/engine/audio';
-import { ExactOverview } from '../../../src/main/engine/audio/open';
+import { openAudio, OverviewBuilder, writeAudio } from '../../../src/engine/audio';
+import { ExactOverview } from '../../../src/engine/audio/open';
 import { makeTmp, python, realdata } from './helpers';
 
 const tmp = makeTmp('open');

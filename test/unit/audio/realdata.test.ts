@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAudio, readAudio, writeAudio } from '../../../src/main/engine/audio';
+import { openAudio, readAudio, writeAudio } from '../../../src/engine/audio';
 import { makeTmp, maxAbsDiff, python, readF64, realdata, REALDATA } from './helpers';
 
 const tmp = makeTmp('realdata');

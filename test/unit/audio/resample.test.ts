@@ -9,7 +9,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createResampler, outputLength, resample } from '../../../src/main/engine/audio';
+import { createResampler, outputLength, resample } from '../../../src/engine/audio';
 import { f64Bytes, makeTmp, python } from './helpers';
 
 const tmp = makeTmp('resample');

@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAudioWriter, readAudio, writeAudio } from '../../../src/main/engine/audio';
-import { buildWavHeader, parseWavHeader } from '../../../src/main/engine/audio/wav';
+import { createAudioWriter, readAudio, writeAudio } from '../../../src/engine/audio';
+import { buildWavHeader, parseWavHeader } from '../../../src/engine/audio/wav';
 import type { WriteEncoding } from '../../../src/shared/audio';
 import { f64Bytes, makeTmp, python } from './helpers';
 

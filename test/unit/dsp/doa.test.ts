@@ -4,7 +4,7 @@
  * a diffuse field has a low confidence; segments follow a source that moves.
  */
 import { describe, expect, it } from 'vitest';
-import { DirectionMeter } from '../../../src/main/engine/dsp/doa';
+import { DirectionMeter } from '../../../src/engine/dsp/doa';
 import { angleDiff, bandNoise, encodeFoa, mixInto, noise } from '../../fixtures/models/helpers';
 
 const RATE = 16000;

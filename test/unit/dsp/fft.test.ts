@@ -1,6 +1,6 @@
 /** FFT (dsp/fft.ts) against a direct DFT, and the two-real-signals trick. */
 import { describe, expect, it } from 'vitest';
-import { Fft, realPairSpectra } from '../../../src/main/engine/dsp/fft';
+import { Fft, realPairSpectra } from '../../../src/engine/dsp/fft';
 import { noise } from '../../fixtures/models/helpers';
 
 function dft(x: ArrayLike<number>, k: number): [number, number] {

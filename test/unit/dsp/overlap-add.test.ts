@@ -4,7 +4,7 @@
  * linearly; the weight never vanishes.
  */
 import { describe, expect, it } from 'vitest';
-import { OverlapAdd, triangleWeight } from '../../../src/main/engine/dsp/overlap-add';
+import { OverlapAdd, triangleWeight } from '../../../src/engine/dsp/overlap-add';
 import { noise } from '../../fixtures/models/helpers';
 
 /** Runs a signal through windows of W (hop H, zero padding at the end) and OLA; returns the output. */

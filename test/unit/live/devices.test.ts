@@ -5,7 +5,7 @@
  * layer, so the channel-count rule is checked on a described device.)
  */
 import { describe, expect, it } from 'vitest';
-import { checkCapture, deviceError, type PaDevice } from '../../../src/main/engine/live/portaudio';
+import { checkCapture, deviceError, type PaDevice } from '../../../src/engine/live/portaudio';
 
 const stereo: PaDevice = { id: 3, name: 'USB headset', maxInputChannels: 2, maxOutputChannels: 2, defaultSampleRate: 48000, hostAPIName: 'ALSA' };
 const eight: PaDevice = { ...stereo, id: 4, name: 'Array', maxInputChannels: 8 };

@@ -1,6 +1,6 @@
 /** LabelTracker: smoothing, hysteresis (no flicker between the thresholds) and the event log. */
 import { describe, expect, it } from 'vitest';
-import { LabelTracker } from '../../../src/main/engine/live/labels';
+import { LabelTracker } from '../../../src/engine/live/labels';
 
 describe('LabelTracker', () => {
   it('turns a class on at the on-threshold, keeps it between the thresholds, logs onset/offset/peak', () => {

@@ -7,8 +7,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAudio } from '../../../src/main/engine/audio';
-import { LiveRecorder } from '../../../src/main/engine/live/recorder';
+import { readAudio } from '../../../src/engine/audio';
+import { LiveRecorder } from '../../../src/engine/live/recorder';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 's5-live-rec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

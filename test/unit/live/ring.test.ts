@@ -1,7 +1,7 @@
 /** PlanarRing: windows read back equal the written stream (checked against a plain array), zeros before the start. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PlanarRing } from '../../../src/main/engine/live/ring';
+import { PlanarRing } from '../../../src/engine/live/ring';
 
 describe('PlanarRing', () => {
   it('returns the last frames of the stream for any block sizes, with zeros before the start', () => {

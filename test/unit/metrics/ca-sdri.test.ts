@@ -1,6 +1,6 @@
 /** CA-SDRi and label accuracy (DCASE 2025): every worked example of s5-task.md §2.4, plus the dict rules. */
 import { describe, expect, it } from 'vitest';
-import { caSdri, caSdriCorpus, labelSetsEqual } from '../../../src/main/engine/metrics/ca-sdri';
+import { caSdri, caSdriCorpus, labelSetsEqual } from '../../../src/engine/metrics/ca-sdri';
 import { DB_TOLERANCE, DISHES, mix, NOISE, SPEECH, TYPING, ZERO } from './toy-signals';
 
 const close = (actual: number, expected: number) => expect(Math.abs(actual - expected)).toBeLessThan(DB_TOLERANCE);

@@ -10,8 +10,8 @@ import {
   combinations,
   multisetLabelCounts,
   permutations,
-} from '../../../src/main/engine/metrics/capi-sdri';
-import { caSdri } from '../../../src/main/engine/metrics/ca-sdri';
+} from '../../../src/engine/metrics/capi-sdri';
+import { caSdri } from '../../../src/engine/metrics/ca-sdri';
 import { S5_LABELS } from '../../../src/shared/labels';
 import { DB_TOLERANCE, DISHES as B, mix, NOISE, SPEECH as A, TYPING as T, ZERO } from './toy-signals';
 

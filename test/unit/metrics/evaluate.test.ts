@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EvaluateResultSchema } from '../../../src/shared/evaluate';
-import { evaluateFolders, type EvaluateProgress } from '../../../src/main/engine/metrics/evaluate';
-import { averageChannels, type DecodedAudio } from '../../../src/main/engine/metrics/load';
-import { snr } from '../../../src/main/engine/metrics/snr';
+import { evaluateFolders, type EvaluateProgress } from '../../../src/engine/metrics/evaluate';
+import { averageChannels, type DecodedAudio } from '../../../src/engine/metrics/load';
+import { snr } from '../../../src/engine/metrics/snr';
 
 const L = 64;
 const wave = (seed: number, n = L) => Float32Array.from({ length: n }, (_, i) => Math.sin(0.3 * (i + 1) * seed) * 0.5);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S5Error } from '../../../src/shared/errors';
-import { attributeFiles, parseSourceName, scanLayout } from '../../../src/main/engine/metrics/layout';
+import { attributeFiles, parseSourceName, scanLayout } from '../../../src/engine/metrics/layout';
 
 describe('parseSourceName', () => {
   it('2025: <name>_<Label>.wav only', () => {

@@ -1,6 +1,6 @@
 /** Per-signal SDR (spec s5-task.md §2.1): the torchmetrics check value and the ε / float64 details. */
 import { describe, expect, it } from 'vitest';
-import { energy, residualEnergy, snr, SNR_EPS, snrImprovement } from '../../../src/main/engine/metrics/snr';
+import { energy, residualEnergy, snr, SNR_EPS, snrImprovement } from '../../../src/engine/metrics/snr';
 
 describe('snr', () => {
   it('reproduces the torchmetrics doc example (16.1805 dB)', () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ListModelsResultSchema, MODEL_CARD_MAX_BYTES } from '../../../src/shared/api';
-import { listModelInfo, readModelCard } from '../../../src/main/engine/models/info';
+import { listModelInfo, readModelCard } from '../../../src/engine/models/info';
 import { testRegistry } from '../../fixtures/models/helpers';
 
 const MODELS = path.resolve(__dirname, '../../../models');

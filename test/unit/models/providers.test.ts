@@ -1,6 +1,6 @@
 /** Execution-provider decision (inference/providers.ts): when CUDA is tried, and the reason when not. */
 import { describe, expect, it } from 'vitest';
-import { planProviders, shortReason } from '../../../src/main/engine/inference/providers';
+import { planProviders, shortReason } from '../../../src/engine/inference/providers';
 
 const facts = (cudaBuilt: boolean, cudaInstalled: boolean, gpu: boolean) => ({ cudaBuilt, cudaInstalled, gpu: { present: gpu, names: gpu ? ['NVIDIA H200'] : [] } });
 
@@ -28,7 +28,7 @@ describe('GPU detection (Linux driver files)', () => {
     const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
-    const { detectGpu } = await import('../../../src/main/engine/inference/providers');
+    const { detectGpu } = await import('../../../src/engine/inference/providers');
     const dir = mkdtempSync(path.join(os.tmpdir(), 's5-gpus-'));
     // the format of an H200 machine's /proc/driver/nvidia/gpus/0000:00:06.0/information
     mkdirSync(path.join(dir, '0000:00:06.0'));

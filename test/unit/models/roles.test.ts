@@ -8,9 +8,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelManifestSchema, type ModelManifest } from '../../../src/shared/manifest';
 import { S5_LABELS } from '../../../src/shared/labels';
-import { checkPair, checkRoles } from '../../../src/main/engine/models/roles';
-import { OnnxFormatError, readOnnxIo } from '../../../src/main/engine/models/onnx-io';
-import { compareIo } from '../../../src/main/engine/models/validate';
+import { checkPair, checkRoles } from '../../../src/engine/models/roles';
+import { OnnxFormatError, readOnnxIo } from '../../../src/engine/models/onnx-io';
+import { compareIo } from '../../../src/engine/models/validate';
 
 function manifest(over: Record<string, unknown> = {}): ModelManifest {
   return ModelManifestSchema.parse({

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { S5_LABELS, type S5Label } from '../../../src/shared/labels';
 import { ModelManifestSchema } from '../../../src/shared/manifest';
-import { calibrateThresholds, labelAccuracy, writeCalibratedModel, type CalibrationSample } from '../../../src/main/engine/pipeline/calibrate';
-import { validateModelFolder } from '../../../src/main/engine/models/validate';
+import { calibrateThresholds, labelAccuracy, writeCalibratedModel, type CalibrationSample } from '../../../src/engine/pipeline/calibrate';
+import { validateModelFolder } from '../../../src/engine/models/validate';
 
 const RULE = { threshold: 0.5, min_events: 1, max_events: 3 };
 

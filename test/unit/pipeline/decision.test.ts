@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { S5_LABELS, type S5Label } from '../../../src/shared/labels';
-import { decodeMultilabel, decodeSlots, LabelTally, stemKeys } from '../../../src/main/engine/pipeline/decision';
+import { decodeMultilabel, decodeSlots, LabelTally, stemKeys } from '../../../src/engine/pipeline/decision';
 
 const RULE_2025 = { threshold: 0.5, min_events: 1, max_events: 3 };
 const RULE_2026 = { threshold: 0, min_events: 0, max_events: 3 };

@@ -11,10 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelManifestSchema, type ModelManifest } from '../../../src/shared/manifest';
 import { S5_LABELS, type S5Label } from '../../../src/shared/labels';
 import { S5ResultSchema } from '../../../src/shared/result';
-import { readAudio, writeAudio } from '../../../src/main/engine/audio';
-import { processRecording, windowCount } from '../../../src/main/engine/pipeline/process';
-import type { PipelineModel } from '../../../src/main/engine/pipeline/runners';
-import type { Tensor } from '../../../src/main/engine/inference/host';
+import { readAudio, writeAudio } from '../../../src/engine/audio';
+import { processRecording, windowCount } from '../../../src/engine/pipeline/process';
+import type { PipelineModel } from '../../../src/engine/pipeline/runners';
+import type { Tensor } from '../../../src/engine/inference/ort-client';
 import { encodeFoa, noise } from '../../fixtures/models/helpers';
 
 const RATE = 8000;

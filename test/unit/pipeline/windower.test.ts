@@ -1,7 +1,7 @@
 /** Windowing (pipeline/windower.ts): starts, padding, short inputs, channel mapping, block sizes. */
 import { describe, expect, it } from 'vitest';
-import { readAhead, windows, type AudioWindow } from '../../../src/main/engine/pipeline/windower';
-import { windowCount } from '../../../src/main/engine/pipeline/process';
+import { readAhead, windows, type AudioWindow } from '../../../src/engine/pipeline/windower';
+import { windowCount } from '../../../src/engine/pipeline/process';
 
 async function* blocks(channels: Float32Array[], size: number): AsyncGenerator<Float32Array[]> {
   for (let o = 0; o < channels[0].length; o += size) yield channels.map((c) => c.subarray(o, o + size));

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../../src/main/engine/service';
-import { SettingsStore } from '../../../src/main/engine/settings/settings';
+import { Engine } from '../../../src/engine/engine';
+import { SettingsStore } from '../../../src/engine/settings/settings';
 import type { SceneAnalysis } from '../../../src/shared/api-scene';
 
 const repo = path.resolve(__dirname, '../../..');

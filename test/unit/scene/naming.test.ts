@@ -1,6 +1,6 @@
 /** Export file names: by label, and the DCASE estimate convention used by `s5 submission`. */
 import { describe, expect, it } from 'vitest';
-import { exportFileName, parseStemName } from '../../../src/main/engine/scene/naming';
+import { exportFileName, parseStemName } from '../../../src/engine/scene/naming';
 
 describe('scene export naming', () => {
   it('names stems by label with the format extension', () => {

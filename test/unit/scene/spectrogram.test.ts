@@ -3,7 +3,7 @@
  * its dB scale against the analytic level of a full-scale sine.
  */
 import { describe, expect, it } from 'vitest';
-import { spectrogramColumns, spectrogramDb, spectrogramHop } from '../../../src/main/engine/scene/spectrogram';
+import { spectrogramColumns, spectrogramDb, spectrogramHop } from '../../../src/engine/scene/spectrogram';
 
 /** |X[k]| of the Hann-windowed frame by the DFT definition, scaled by 4/N. */
 function directDftDb(frame: Float32Array, n: number): number[] {

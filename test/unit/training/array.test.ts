@@ -14,14 +14,14 @@ import {
 } from '../../../src/shared/api-train';
 import { ModelManifestSchema, type ModelManifest } from '../../../src/shared/manifest';
 import { S5_LABELS } from '../../../src/shared/labels';
-import { arrayBankDir, arrayBankPlan, markArrayModel } from '../../../src/main/engine/training/array-bank';
-import { buildConfig, runSampleRate } from '../../../src/main/engine/training/config';
-import { checkData, checkRooms } from '../../../src/main/engine/training/data-check';
-import { checkRoles } from '../../../src/main/engine/models/roles';
-import { readAudio, writeAudio } from '../../../src/main/engine/audio';
-import { processRecording } from '../../../src/main/engine/pipeline/process';
-import type { PipelineModel } from '../../../src/main/engine/pipeline/runners';
-import type { Tensor } from '../../../src/main/engine/inference/host';
+import { arrayBankDir, arrayBankPlan, markArrayModel } from '../../../src/engine/training/array-bank';
+import { buildConfig, runSampleRate } from '../../../src/engine/training/config';
+import { checkData, checkRooms } from '../../../src/engine/training/data-check';
+import { checkRoles } from '../../../src/engine/models/roles';
+import { readAudio, writeAudio } from '../../../src/engine/audio';
+import { processRecording } from '../../../src/engine/pipeline/process';
+import type { PipelineModel } from '../../../src/engine/pipeline/runners';
+import type { Tensor } from '../../../src/engine/inference/ort-client';
 import { encodeFoa, noise } from '../../fixtures/models/helpers';
 
 const issues = (a: unknown) => {

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TrainRequestSchema } from '../../../src/shared/api-train';
-import { buildConfig, setDotted, shellQuote, torchrunCommand } from '../../../src/main/engine/training/config';
-import { nearestLabel } from '../../../src/main/engine/training/data-check';
-import { curves } from '../../../src/main/engine/training/store';
+import { buildConfig, setDotted, shellQuote, torchrunCommand } from '../../../src/engine/training/config';
+import { nearestLabel } from '../../../src/engine/training/data-check';
+import { curves } from '../../../src/engine/training/store';
 import { parseTrainerEvent } from '../../../src/shared/trainer-events';
 
 const req = (extra: object) => TrainRequestSchema.parse({ data: { source: 'library' }, budget: { kind: 'steps', steps: 100 }, ...extra });

@@ -1,0 +1,222 @@
+/**
+ * `s5 separate`: tags and separates recordings with the active (or named) models through the
+ * engine pipeline, writing `OUT/<recording>/<Label>.wav`, `labels.json` and `labels.csv` per
+ * recording. Also holds the helpers `s5 tag` and `s5 submission` share: option parsing for
+ * models/threads/provider, the engine runtime, and the progress bar with ETA.
+ */
+import { CHANNEL_FORMATS, type ChannelFormat } from '../../shared/audio';
+import { S5Error } from '../../shared/errors';
+import { STEM_FORMATS, type S5Result, type StemFormat } from '../../shared/result';
+import { probeAudio } from '../../engine/audio';
+import { InferenceHost } from '../../engine/inference/ort-client';
+import { PROVIDER_PREFERENCES, type ProviderPreference } from '../../engine/inference/providers';
+import { ModelRegistry } from '../../engine/models/registry';
+import { Pipeline } from '../../engine/pipeline/pipeline';
+import { expandInputs } from '../../engine/pipeline/inputs';
+import type { PipelineProgress } from '../../engine/pipeline/process';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { EXIT, formatDataError, formatWarning, ProgressLine, UsageError, type CliIO, type Command } from '../io';
+
+const HELP = `Usage: s5 separate <files or folders…> -o OUT [--format wav16|wav24|f32|flac]
+                   [--rate HZ] [--models ID,ID] [--channel-format F] [--json]
+
+Finds the sound classes in each recording (tagger), separates every detected class into
+its own mono stem (separator) and estimates each stem's direction (FOA intensity).
+
+Writes, per recording:
+  OUT/<recording>/<Label>.wav     one stem per detected label, full length
+                                  (a label found twice by a 2026 model: <Label>_1, <Label>_2)
+  OUT/<recording>/labels.json     labels with confidence, the per-window probability
+                                  timeline, stems with direction and level, models, timings
+  OUT/<recording>/labels.csv      one row per stem
+Stem files of an earlier run that this run does not write again are removed.
+
+Options:
+  -o, --out OUT          output folder (created if needed)
+  --format F             wav16 (default), wav24, f32 (32-bit float WAV), flac (24-bit)
+  --rate HZ              output sample rate (default: the model's, 32000 for the
+                         DCASE models)
+  --models ID,ID         use these models (a tagger and/or a separator) instead of the
+                         active pair ('s5 models list')
+  --channel-format F     the recordings' channel format: ${CHANNEL_FORMATS.join(', ')}
+                         (default: 4 channels = ACN/SN3D, 1 = mono)
+  --threads N            ONNX Runtime threads (default: all cores)
+  --provider P           auto (default: CUDA when installed and a GPU is present), cpu, cuda
+  --json                 one JSON line per finished recording (the labels.json object)
+  -h, --help             show this help
+
+Folders contribute their audio files (.wav .flac .ogg .mp3 …, not recursive). Recordings
+are processed in overlapping windows of the model's length, so any length works and memory
+does not grow with it. Progress with ETA is shown on a terminal (stderr). A recording that
+fails is reported and the others are still processed.
+
+Exit status: 0 success, 1 data error (the message names the file and the problem),
+2 usage error.
+`;
+
+export const RUNTIME_OPTIONS = {
+  models: { type: 'string' },
+  threads: { type: 'string' },
+  provider: { type: 'string' },
+  'channel-format': { type: 'string' },
+} as const;
+
+const OPTIONS = {
+  out: { type: 'string', short: 'o' },
+  format: { type: 'string', default: 'wav16' },
+  rate: { type: 'string' },
+  ...RUNTIME_OPTIONS,
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export const separateCommand: Command = { name: 'separate', summary: 'tag, separate and localise recordings into stems', help: HELP, run: runSeparate };
+
+/** parseArgs with positionals (`s5 separate a.wav b.wav`), usage errors worded like args.ts. */
+export function parseWithFiles<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: true });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const quoted = /'([^']+)'/.exec(e.message ?? '')?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option '${quoted ?? '?'}'`);
+    throw new UsageError((e.message ?? String(err)).replace(/^Option/, 'option'));
+  }
+}
+
+export function choice<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got '${value}')`);
+}
+
+export function positiveInt(name: string, value: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got '${value}')`);
+  return n;
+}
+
+export interface RuntimeArgs {
+  models?: string[];
+  threads?: number;
+  provider?: ProviderPreference;
+  channelFormat?: ChannelFormat;
+}
+
+export function runtimeArgs(v: Record<string, unknown>): RuntimeArgs {
+  const models = typeof v.models === 'string' ? v.models.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (models && (models.length === 0 || models.length > 2)) throw new UsageError('--models takes one or two model ids: TAGGER,SEPARATOR');
+  return {
+    models,
+    threads: positiveInt('threads', v.threads as string | undefined, 1, 1024),
+    provider: choice('provider', v.provider as string | undefined, PROVIDER_PREFERENCES),
+    channelFormat: choice('channel-format', v['channel-format'] as string | undefined, CHANNEL_FORMATS),
+  };
+}
+
+/** The engine pieces a command needs; `dispose` ends the inference worker. */
+export function openRuntime(r: RuntimeArgs): { pipeline: Pipeline; registry: ModelRegistry; inference: InferenceHost; dispose: () => Promise<void> } {
+  const registry = new ModelRegistry();
+  const inference = new InferenceHost({ threads: r.threads, provider: r.provider });
+  return { pipeline: new Pipeline(registry, inference), registry, inference, dispose: () => inference.dispose() };
+}
+
+function clock(s: number): string {
+  const t = Math.max(0, Math.round(s));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/** A progress bar over a batch, weighted by recording duration, with an ETA (terminal only). */
+export class BatchProgress {
+  private readonly line: ProgressLine;
+  private readonly started = performance.now();
+  private doneSeconds = 0;
+
+  constructor(io: CliIO, private readonly durations: number[]) {
+    this.line = new ProgressLine(io);
+  }
+
+  update(index: number, name: string, p: PipelineProgress | null): void {
+    const total = this.durations.reduce((a, b) => a + b, 0) || 1;
+    const fraction = Math.min(1, (this.doneSeconds + (p && p.total > 0 ? p.done / p.total : 0) * this.durations[index]) / total);
+    const elapsed = (performance.now() - this.started) / 1000;
+    const eta = fraction > 0.01 ? clock((elapsed * (1 - fraction)) / fraction) : '--:--';
+    const bar = '#'.repeat(Math.round(fraction * 24)).padEnd(24, '.');
+    const step = p ? ` ${p.stage === 'finish' ? 'writing' : `window ${p.done}/${p.total}`}` : '';
+    this.line.update(`[${index + 1}/${this.durations.length}] [${bar}] ${(fraction * 100).toFixed(0).padStart(3)}% ETA ${eta}  ${name}${step}`);
+  }
+
+  finished(index: number): void {
+    this.doneSeconds += this.durations[index];
+  }
+
+  clear(): void {
+    this.line.clear();
+  }
+}
+
+/** Durations from the headers (for the progress weights); 1 s for files that cannot be probed. */
+export async function probeDurations(files: readonly string[]): Promise<number[]> {
+  return Promise.all(files.map((f) => probeAudio(f).then((i) => Math.max(1, i.durationSec), () => 1)));
+}
+
+function describe(r: S5Result): string {
+  const head = `${r.recording.path} → ${r.out_dir}  (${r.recording.duration_s.toFixed(1)} s in ${r.timings.total_s.toFixed(1)} s, RTF ${r.timings.rtf.toFixed(3)})\n`;
+  if (r.stems.length === 0) return `${head}  no label detected\n`;
+  const rows = r.stems.map((s) => {
+    const dir = s.direction ? `az ${s.direction.azimuth_deg.toFixed(1).padStart(6)}°  el ${s.direction.elevation_deg.toFixed(1).padStart(5)}°  (${s.direction.confidence.toFixed(2)})` : 'direction n/a';
+    const level = s.rms_db === null ? 'silent' : `${s.rms_db.toFixed(1)} dB`;
+    return `  ${s.name.padEnd(20)} ${s.confidence.toFixed(2)}  ${dir}  ${level.padStart(9)}  ${s.file}`;
+  });
+  return `${head}${rows.join('\n')}\n`;
+}
+
+async function runSeparate(args: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseWithFiles(args, OPTIONS);
+  if (v.help) {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length === 0) throw new UsageError('name at least one recording or folder');
+  if (!v.out) throw new UsageError('missing required option --out (-o)');
+  const format = choice('format', v.format, STEM_FORMATS) as StemFormat;
+  const rate = positiveInt('rate', v.rate, 8000, 384000);
+  const rt = runtimeArgs(v);
+  const files = await expandInputs(positionals);
+  const runtime = openRuntime(rt);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let failures = 0;
+  try {
+    const loaded = await runtime.pipeline.models(rt.models, true); // model problems stop the batch before any file
+    const progress = new BatchProgress(io, io.stderrIsTTY ? await probeDurations(files) : files.map(() => 1));
+    for (const [i, file] of files.entries()) {
+      progress.update(i, file, null);
+      try {
+        const result = await runtime.pipeline.separate({
+          path: file, outDir: v.out, format, sampleRate: rate, loaded, channelFormat: rt.channelFormat,
+          signal: controller.signal, onProgress: (p) => progress.update(i, file, p),
+        });
+        progress.clear();
+        for (const w of result.warnings) io.stderr(formatWarning(w));
+        io.stdout(v.json ? `${JSON.stringify(result)}\n` : describe(result));
+      } catch (err) {
+        progress.clear();
+        if (!(err instanceof S5Error) || err.code === 'cancelled' || files.length === 1) throw err;
+        io.stderr(formatDataError(err));
+        failures++;
+      }
+      progress.finished(i);
+    }
+    progress.clear();
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await runtime.dispose();
+  }
+  return failures > 0 ? EXIT.dataError : EXIT.ok;
+}

@@ -1,0 +1,114 @@
+/**
+ * `s5 doctor` / the `doctor` API: what this machine can run before anything long starts — ONNX
+ * Runtime and its execution providers, GPU, threads, the chosen provider (verified by creating a
+ * session of the active tagger when one is installed) with the reason for any fallback, the model
+ * folders and their problems, and the Python/PyTorch the trainer would use.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import type { DoctorReport } from '../shared/api';
+import type { ModelRegistry } from './models/registry';
+import { dataDir, settingsFile } from './settings/paths';
+import { pythonCandidates } from './training/python';
+import { APP_VERSION } from './version';
+import type { InferenceHost } from './inference/ort-client';
+import { planProviders } from './inference/providers';
+
+const PROBE = [
+  'import sys, json',
+  "d = {'version': sys.version.split()[0], 'torch': None, 'torch_cuda': None, 'error': None}",
+  'try:',
+  '    import torch',
+  "    d['torch'] = torch.__version__",
+  "    d['torch_cuda'] = bool(torch.cuda.is_available())",
+  'except Exception as e:',
+  "    d['error'] = f'{type(e).__name__}: {e}'",
+  'print(json.dumps(d))',
+].join('\n');
+
+type PythonInfo = DoctorReport['python'][number];
+
+function probePython(executable: string): Promise<PythonInfo> {
+  return new Promise((resolve) => {
+    execFile(executable, ['-c', PROBE], { timeout: 60_000, encoding: 'utf8' }, (err, stdout) => {
+      const line = stdout?.trim().split('\n').pop();
+      try {
+        if (!line) throw err ?? new Error('no output');
+        const d = JSON.parse(line) as Omit<PythonInfo, 'executable'>;
+        resolve({ executable, version: d.version, torch: d.torch, torch_cuda: d.torch_cuda, error: d.torch ? null : `PyTorch not importable (${d.error})` });
+      } catch {
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        resolve({ executable, version: null, torch: null, torch_cuda: null, error: code === 'ENOENT' ? 'not found' : `does not run (${err?.message ?? 'no output'})` });
+      }
+    });
+  });
+}
+
+export async function doctorReport(registry: ModelRegistry, inference: InferenceHost, opts: { python?: boolean } = {}): Promise<DoctorReport> {
+  const warnings: string[] = [];
+  const gpu = inference.gpuInfo();
+  let ortError: string | null = null;
+  let facts = null;
+  try {
+    facts = await inference.facts();
+  } catch (e) {
+    ortError = e instanceof Error ? e.message : String(e);
+    warnings.push(`ONNX Runtime cannot start: ${ortError}`);
+  }
+  const pyPromise = opts.python === false ? Promise.resolve([]) : Promise.all(pythonCandidates().map(probePython));
+
+  const entries = await registry.list();
+  const active = await registry.activePair();
+  const plan = facts
+    ? planProviders(inference.preference, { cudaBuilt: facts.cudaBuilt, cudaInstalled: facts.cudaInstalled, gpu })
+    : { attempt: ['cpu' as const], skipReason: null };
+  const provider: DoctorReport['provider'] = {
+    preference: inference.preference,
+    selected: plan.attempt[0],
+    fallback_reason: plan.skipReason,
+    verified: false,
+    session_create_s: null,
+  };
+  if (facts && active.tagger) {
+    try {
+      const s = await inference.load(active.tagger.onnxPath, active.tagger.manifest.sha256);
+      provider.selected = s.info.provider === 'cuda' ? 'cuda' : 'cpu';
+      provider.fallback_reason = s.info.fallbackReason;
+      provider.verified = true;
+      provider.session_create_s = Number((s.info.createMs / 1000).toFixed(4));
+    } catch (e) {
+      warnings.push(`the active tagger '${active.tagger.manifest.id}' does not load: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const valid = entries.filter((e) => e.valid);
+  if (valid.length === 0) warnings.push('no usable model is installed: separation and tagging need a tagger and a separator');
+  warnings.push(...active.warnings);
+
+  const cpus = os.cpus();
+  return {
+    engine: { version: APP_VERSION, node: process.versions.node, platform: `${process.platform}-${process.arch}` },
+    cpu: { model: cpus[0]?.model?.trim() ?? 'unknown', cores: os.availableParallelism() },
+    threads: inference.threads,
+    gpu,
+    onnxruntime: {
+      version: facts?.ortVersion ?? null,
+      backends: facts?.backends ?? [],
+      cuda_built: facts?.cudaBuilt ?? false,
+      cuda_installed: facts?.cudaInstalled ?? false,
+      error: ortError,
+    },
+    provider,
+    data_dir: dataDir(),
+    settings_file: settingsFile(),
+    models: {
+      roots: registry.roots.map((r) => ({ dir: r.dir, source: r.source, exists: existsSync(r.dir) })),
+      total: entries.length,
+      valid: valid.length,
+      invalid: entries.filter((e) => !e.valid).map((e) => ({ id: e.id, errors: e.errors })),
+      active: { tagger: active.tagger?.manifest.id ?? null, separator: active.separator?.manifest.id ?? null, from: active.from, warnings: active.warnings },
+    },
+    python: await pyPromise,
+    warnings,
+  };
+}

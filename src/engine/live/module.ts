@@ -1,0 +1,160 @@
+/**
+ * The engine's live workflow (issue #7): serves `liveDevices`, `liveStart`, `liveStop`,
+ * `liveStatus`, `liveListen`, `liveRecord` (api-live.ts). One session at a time; it lives in the
+ * engine, so it keeps running while the renderer switches views. Models come from the registry's
+ * active pair (or the ids given) and run in the shared inference worker.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { dataDir } from '../settings/paths';
+import { S5Error } from '../../shared/errors';
+import type { S5ParsedInput } from '../../shared/api';
+import type { EngineContext, EngineModule } from '../context';
+import { createResampler, type Resampler } from '../audio/resample';
+import { inputChannelFormat } from '../models/roles';
+import type { ChannelFormat } from '../../shared/audio';
+import { listDevices, PortAudioOutput, PortAudioSource } from './portaudio';
+import { LiveSession, type ListenOutput } from './session';
+import { ReplaySource, type LiveSourceHandle } from './source';
+import type { LabelEvent } from './labels';
+
+/** Listen output as `liveAudio` events (the client plays them). */
+function clientOutput(ctx: EngineContext, sessionId: string, rate: number): ListenOutput {
+  return {
+    kind: 'client',
+    write(pcm, t) {
+      ctx.emit('liveAudio', { sessionId, t, sampleRate: rate, pcm: Float32Array.from(pcm) });
+      return performance.now();
+    },
+    async close() {},
+  };
+}
+
+/** Listen output on a PortAudio device, resampled from the model rate to the device's. */
+async function deviceOutput(deviceId: number, modelRate: number, rate?: number): Promise<ListenOutput> {
+  const out = new PortAudioOutput(deviceId, rate);
+  const rs: Resampler | null = out.sampleRate !== modelRate ? await createResampler(modelRate, out.sampleRate, 1, 'fast') : null;
+  out.open();
+  return {
+    kind: 'device',
+    write(pcm) {
+      const block = rs ? rs.process([pcm])[0] : pcm;
+      if (block.length) out.write(block);
+      return performance.now();
+    },
+    async close() {
+      rs?.destroy();
+      await out.close();
+    },
+  };
+}
+
+export function liveModule(ctx: EngineContext): EngineModule {
+  let session: LiveSession | null = null;
+  let lastEvents: LabelEvent[] = [];
+  let lastRecording: { path: string; eventsPath: string; seconds: number } | null = null;
+
+  async function openSource(req: S5ParsedInput<'liveStart'>, channelFormat: ChannelFormat): Promise<LiveSourceHandle> {
+    const s = req.source;
+    if (s.kind === 'replay') return ReplaySource.open(s.path, { speed: s.speed, loop: s.loop, channelFormat });
+    return new PortAudioSource({
+      deviceId: s.deviceId, sampleRate: s.sampleRate, sampleFormat: s.sampleFormat, channels: s.channels,
+      channelOrder: s.channelOrder, framesPerBuffer: s.framesPerBuffer,
+    });
+  }
+
+  async function stop(): Promise<{ stopped: boolean; recording: typeof lastRecording; stats: ReturnType<LiveSession['stats']> | null }> {
+    const s = session;
+    if (!s) return { stopped: false, recording: null, stats: null };
+    await s.end('stopped', 'stopped by the user');
+    const recording = await s.stopRecording();
+    if (recording) lastRecording = recording;
+    lastEvents = s.events();
+    session = null;
+    return { stopped: true, recording, stats: s.stats() };
+  }
+
+  return {
+    handlers: {
+      liveDevices: async () => listDevices(),
+      liveStart: async (req) => {
+        if (session?.isRunning) throw new S5Error('invalid_request', 'a live session is already running; stop it first');
+        if (session) await stop();
+        const { pipeline } = ctx.runtime();
+        const warnings: string[] = [];
+        let models;
+        try {
+          models = await pipeline.models(req.models, true);
+        } catch (e) {
+          if (!(e instanceof S5Error) || e.code !== 'not_found') throw e;
+          models = await pipeline.models(req.models, false);
+          warnings.push(`listening is unavailable: ${e.message}`);
+        }
+        warnings.push(...models.warnings);
+        const input = inputChannelFormat([models.tagger.manifest, models.separator?.manifest], req.channelFormat);
+        const channelFormat = input.channelFormat ?? req.channelFormat;
+        if (input.warning) warnings.push(input.warning);
+        const source = await openSource(req, channelFormat);
+        if (source.channels < 4 && req.source.kind === 'replay') warnings.push(`${req.source.path} has ${source.channels} channel(s); the missing FOA channels are silent`);
+        const id = randomBytes(6).toString('hex');
+        const rate = models.tagger.manifest.sample_rate;
+        let output: ListenOutput | null = null;
+        if (req.output.kind === 'client') output = clientOutput(ctx, id, rate);
+        else if (req.output.kind === 'device') output = await deviceOutput(req.output.deviceId, rate, req.output.sampleRate);
+        const s = new LiveSession({
+          id, source, channelFormat,
+          channelOrder: req.source.kind === 'device' ? req.source.channelOrder : [0, 1, 2, 3],
+          hopSeconds: req.hopSeconds, tagWindowSeconds: req.tagWindowSeconds, listenWindowSeconds: req.listenWindowSeconds,
+          listen: req.listen, tagger: models.tagger, separator: models.separator, output, warnings,
+          emit: (e, p) => ctx.emit(e, p),
+        });
+        try {
+          if (req.recordDir) await s.startRecording(req.recordDir);
+          await s.start();
+        } catch (e) {
+          await s.stopRecording().catch(() => undefined);
+          await s.end('failed', (e as Error).message).catch(() => undefined);
+          await output?.close().catch(() => undefined);
+          await source.stop().catch(() => undefined);
+          throw e;
+        }
+        session = s;
+        lastRecording = null;
+        return s.info;
+      },
+      liveStop: async () => {
+        const r = await stop();
+        return { stopped: r.stopped, events: lastEvents, stats: r.stats, recording: r.recording };
+      },
+      liveStatus: async () => ({
+        running: session?.isRunning ?? false,
+        session: session?.info ?? null,
+        listen: session?.listening ?? [],
+        events: session?.events() ?? lastEvents,
+        recording: session?.recordingInfo() ?? lastRecording,
+      }),
+      liveListen: async ({ labels }) => {
+        if (!session) throw new S5Error('invalid_request', 'no live session is running');
+        if (!session.info.separator && labels.length) throw new S5Error('not_found', 'listening needs a separator model; none is installed or active');
+        return { labels: session.setListen(labels) };
+      },
+      liveRecord: async ({ action, dir }) => {
+        if (action === 'stop') {
+          const r = session ? await session.stopRecording() : null;
+          if (r) lastRecording = r;
+          return { recording: r };
+        }
+        if (!session?.isRunning) throw new S5Error('invalid_request', 'no live session is running; start one before recording');
+        // Default folder: <data folder>/recordings (created on first use).
+        const target = dir ?? path.join(dataDir(), 'recordings');
+        if (!dir) await mkdir(target, { recursive: true });
+        await session.startRecording(target);
+        return { recording: session.recordingInfo() };
+      },
+    },
+    async dispose() {
+      await stop().catch(() => undefined);
+    },
+  };
+}

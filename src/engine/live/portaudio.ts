@@ -1,0 +1,260 @@
+/**
+ * PortAudio through naudiodon: device listing, ≥ 4-channel capture as a live source, and a mono
+ * output stream for listening. naudiodon is loaded lazily (the engine starts without it when the
+ * native module is missing) and every failure becomes a specific S5Error: unknown device, too few
+ * channels, rate or sample format unsupported, device busy/unavailable. The capture runs in the
+ * engine process: PortAudio's callback thread fills naudiodon's queue, and the JS side only
+ * deinterleaves; inference stays in its worker thread.
+ */
+import { createRequire } from 'node:module';
+import { S5Error } from '../../shared/errors';
+import type { LiveDevice } from '../../shared/api-live';
+import type { BlockSink, LiveSourceHandle } from './source';
+
+export interface PaDevice {
+  id: number;
+  name: string;
+  maxInputChannels: number;
+  maxOutputChannels: number;
+  defaultSampleRate: number;
+  hostAPIName: string;
+}
+interface PaStream {
+  start(): void;
+  quit(cb?: () => void): Promise<void> | void;
+  abort(cb?: () => void): void;
+  on(ev: string, fn: (...a: unknown[]) => void): void;
+  removeAllListeners(ev?: string): void;
+  write?(chunk: Buffer): boolean;
+}
+interface Naudiodon {
+  getDevices(): PaDevice[];
+  AudioIO(o: object): PaStream;
+  SampleFormatFloat32: number;
+  SampleFormat16Bit: number;
+}
+
+let loaded: Naudiodon | null = null;
+let loadError: string | null = null;
+
+/** naudiodon, or an S5Error saying why it cannot be used. */
+export function portAudio(): Naudiodon {
+  if (loaded) return loaded;
+  if (loadError === null) {
+    try {
+      loaded = createRequire(__filename)('naudiodon') as Naudiodon;
+      return loaded;
+    } catch (e) {
+      loadError = (e as Error).message.split('\n')[0];
+    }
+  }
+  throw new S5Error('unsupported', `audio devices are unavailable: the PortAudio module (naudiodon) could not be loaded (${loadError}); replay a recording instead`);
+}
+
+export function listDevices(): { inputs: LiveDevice[]; outputs: LiveDevice[]; error: string | null } {
+  try {
+    const all = portAudio().getDevices().map((d) => ({
+      id: d.id, name: d.name, hostApi: d.hostAPIName, maxInputChannels: d.maxInputChannels,
+      maxOutputChannels: d.maxOutputChannels, defaultSampleRate: d.defaultSampleRate,
+    }));
+    return { inputs: all.filter((d) => d.maxInputChannels > 0), outputs: all.filter((d) => d.maxOutputChannels > 0), error: null };
+  } catch (e) {
+    return { inputs: [], outputs: [], error: (e as Error).message };
+  }
+}
+
+function findDevice(id: number, dir: 'input' | 'output'): PaDevice {
+  const devices = portAudio().getDevices();
+  const d = devices.find((x) => x.id === id);
+  const usable = devices.filter((x) => (dir === 'input' ? x.maxInputChannels : x.maxOutputChannels) > 0);
+  const list = usable.map((x) => `${x.id} '${x.name}'`).join(', ') || 'none';
+  if (!d) throw new S5Error('not_found', `no audio device with id ${id}; ${dir} devices are: ${list}`);
+  if ((dir === 'input' ? d.maxInputChannels : d.maxOutputChannels) === 0) {
+    throw new S5Error('bad_input', `device ${id} '${d.name}' has no ${dir} channels; ${dir} devices are: ${list}`);
+  }
+  return d;
+}
+
+/** Turns a PortAudio/naudiodon failure into a specific message. */
+export function deviceError(e: unknown, d: PaDevice, what: { channels: number; sampleRate: number; format: string }): S5Error {
+  const m = (e as Error)?.message ?? String(e);
+  const dev = `device ${d.id} '${d.name}' (${d.hostAPIName})`;
+  if (/sample rate/i.test(m)) return new S5Error('unsupported', `${dev} does not support ${what.sampleRate} Hz (its default rate is ${d.defaultSampleRate} Hz): ${m}`);
+  if (/channel/i.test(m)) return new S5Error('unsupported', `${dev} cannot open ${what.channels} channels (it reports ${d.maxInputChannels} in, ${d.maxOutputChannels} out): ${m}`);
+  if (/sample format|sampleFormat/i.test(m)) return new S5Error('unsupported', `${dev} does not support the ${what.format} sample format: ${m}`);
+  if (/unavailable|busy|in use|resource/i.test(m)) return new S5Error('bad_input', `${dev} is busy or unavailable (another program may be using it): ${m}`);
+  return new S5Error('bad_input', `${dev} could not be opened: ${m}`);
+}
+
+export interface CaptureOptions {
+  deviceId: number;
+  sampleRate: number;
+  sampleFormat: 's16' | 'f32';
+  channels: number;
+  channelOrder: readonly number[];
+  framesPerBuffer: number;
+}
+
+/** Throws the specific error when `d` cannot deliver the capture `opts` asks for. */
+export function checkCapture(d: PaDevice, opts: Pick<CaptureOptions, 'channels' | 'channelOrder'>): void {
+  if (d.maxInputChannels < 4) {
+    throw new S5Error('unsupported', `device ${d.id} '${d.name}' has ${d.maxInputChannels} input channel${d.maxInputChannels === 1 ? '' : 's'}; live monitoring needs at least 4 (FOA or a 4-microphone array)`);
+  }
+  if (opts.channels > d.maxInputChannels) {
+    throw new S5Error('unsupported', `device ${d.id} '${d.name}' has ${d.maxInputChannels} input channels; ${opts.channels} were asked for`);
+  }
+  const bad = opts.channelOrder.filter((c) => c >= opts.channels);
+  if (bad.length) throw new S5Error('invalid_request', `channel order names channel ${bad[0] + 1}, but only ${opts.channels} channels are opened`);
+}
+
+export class PortAudioSource implements LiveSourceHandle {
+  readonly convertsFormat = false;
+  readonly speed = 1;
+  overruns = 0;
+  private stream: PaStream | null = null;
+  private readonly device: PaDevice;
+  /** performance.now() − PortAudio stream time, smallest seen (maps device timestamps to our clock). */
+  private clockOffset = Infinity;
+
+  constructor(readonly opts: CaptureOptions) {
+    this.device = findDevice(opts.deviceId, 'input');
+    checkCapture(this.device, opts);
+  }
+
+  get name(): string {
+    return `${this.device.name} (${this.device.hostAPIName})`;
+  }
+  get sampleRate(): number {
+    return this.opts.sampleRate;
+  }
+  get channels(): number {
+    return this.opts.channels;
+  }
+  get recordFormat(): 'pcm16' | 'float32' {
+    return this.opts.sampleFormat === 's16' ? 'pcm16' : 'float32';
+  }
+
+  async start(sink: BlockSink, onEnd: (err?: Error) => void): Promise<void> {
+    const pa = portAudio();
+    const o = this.opts;
+    const what = { channels: o.channels, sampleRate: o.sampleRate, format: o.sampleFormat === 's16' ? '16-bit' : 'float32' };
+    let stream: PaStream;
+    try {
+      stream = pa.AudioIO({
+        inOptions: {
+          channelCount: o.channels,
+          sampleFormat: o.sampleFormat === 's16' ? pa.SampleFormat16Bit : pa.SampleFormatFloat32,
+          sampleRate: o.sampleRate,
+          deviceId: o.deviceId,
+          framesPerBuffer: o.framesPerBuffer,
+          closeOnError: false,
+          highwaterMark: 1 << 16,
+        },
+      });
+    } catch (e) {
+      throw deviceError(e, this.device, what);
+    }
+    this.stream = stream;
+    const nc = o.channels;
+    const bytes = o.sampleFormat === 's16' ? 2 : 4;
+    stream.removeAllListeners('error');
+    stream.on('error', (e) => {
+      if (this.stream) onEnd(deviceError(e, this.device, what));
+    });
+    stream.on('data', (chunk) => {
+      const buf = chunk as Buffer & { timestamp?: number };
+      const arrival = performance.now();
+      const frames = Math.floor(buf.length / (nc * bytes));
+      if (frames === 0) return;
+      const planar = Array.from({ length: nc }, () => new Float32Array(frames));
+      const aligned = buf.byteOffset % bytes === 0 ? buf : Buffer.from(buf);
+      if (bytes === 2) {
+        const v = new Int16Array(aligned.buffer, aligned.byteOffset, frames * nc);
+        for (let i = 0, k = 0; i < frames; i++) for (let c = 0; c < nc; c++) planar[c][i] = v[k++] / 32768;
+      } else {
+        const v = new Float32Array(aligned.buffer, aligned.byteOffset, frames * nc);
+        for (let i = 0, k = 0; i < frames; i++) for (let c = 0; c < nc; c++) planar[c][i] = v[k++];
+      }
+      // Capture time of the last frame: the device's own timestamp mapped onto our clock when it
+      // has one (the offset is the smallest arrival − timestamp seen), else the arrival time.
+      let capture = arrival;
+      const ts = buf.timestamp;
+      if (typeof ts === 'number' && Number.isFinite(ts) && ts > 0) {
+        const last = ts * 1000 + ((frames - 1) / o.sampleRate) * 1000;
+        this.clockOffset = Math.min(this.clockOffset, arrival - last);
+        capture = Math.min(arrival, last + this.clockOffset);
+      }
+      sink(planar, frames, capture);
+    });
+    stream.on('end', () => {
+      if (this.stream) onEnd(new S5Error('bad_input', `device ${this.device.id} '${this.device.name}' stopped delivering audio`));
+    });
+    try {
+      stream.start();
+    } catch (e) {
+      this.stream = null;
+      throw deviceError(e, this.device, what);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const s = this.stream;
+    this.stream = null;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      try {
+        s.abort(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      } catch {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  }
+}
+
+/** A mono float output stream on a PortAudio device (the listen output). */
+export class PortAudioOutput {
+  private stream: PaStream | null = null;
+  readonly sampleRate: number;
+  private readonly device: PaDevice;
+
+  constructor(deviceId: number, sampleRate?: number) {
+    this.device = findDevice(deviceId, 'output');
+    this.sampleRate = sampleRate ?? this.device.defaultSampleRate;
+  }
+
+  open(): void {
+    const pa = portAudio();
+    try {
+      this.stream = pa.AudioIO({
+        outOptions: { channelCount: 1, sampleFormat: pa.SampleFormatFloat32, sampleRate: this.sampleRate, deviceId: this.device.id, closeOnError: false },
+      });
+      this.stream.removeAllListeners('error');
+      this.stream.on('error', () => undefined);
+      this.stream.start();
+    } catch (e) {
+      this.stream = null;
+      throw deviceError(e, this.device, { channels: 1, sampleRate: this.sampleRate, format: 'float32' });
+    }
+  }
+
+  write(pcm: Float32Array): void {
+    this.stream?.write?.(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  }
+
+  async close(): Promise<void> {
+    const s = this.stream;
+    this.stream = null;
+    if (s) await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      s.abort(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}

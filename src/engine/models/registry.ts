@@ -1,0 +1,273 @@
+/**
+ * The model registry: discovers model folders in the shipped models folder and the user's model
+ * folder (`<data>/models`), validates each (validate.ts), resolves the active tagger + separator
+ * pair (settings.json, else a default), and imports, activates and removes models. A broken or
+ * mismatched model is listed with its errors and refused wherever it would be used.
+ */
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { S5Error } from '../../shared/errors';
+import type { ModelManifest } from '../../shared/manifest';
+import { shippedModelsDir, settingsFile, userModelsDir } from '../settings/paths';
+import { SettingsStore, type ActiveModels } from '../settings/settings';
+import { checkPair } from './roles';
+import { MANIFEST_FILE, validateModelFolder, type ModelEntry, type ModelSource } from './validate';
+
+export interface ModelRoot {
+  dir: string;
+  source: ModelSource;
+}
+
+export interface RegistryOptions {
+  /** Folders holding `<id>/` model folders; default: shipped, then user. */
+  roots?: ModelRoot[];
+  settings?: SettingsStore;
+  /** Where `import` copies models to (default: the user models folder). */
+  userDir?: string;
+}
+
+/** A model that passed validation. */
+export interface ValidModel {
+  entry: ModelEntry;
+  manifest: ModelManifest;
+  onnxPath: string;
+}
+
+export interface ActivePair {
+  tagger: ValidModel | null;
+  separator: ValidModel | null;
+  /** 'settings' when settings.json named both, else 'default'. */
+  from: 'settings' | 'default';
+  warnings: string[];
+}
+
+function asValid(entry: ModelEntry): ValidModel | null {
+  return entry.valid && entry.manifest && entry.onnxPath ? { entry, manifest: entry.manifest, onnxPath: entry.onnxPath } : null;
+}
+
+function refuse(entry: ModelEntry): S5Error {
+  const file = entry.onnxPath ?? path.join(entry.dir, MANIFEST_FILE);
+  return new S5Error('bad_input', `model '${entry.id}' (${entry.dir}) cannot be used:\n  ${entry.errors.join('\n  ')}`, file);
+}
+
+export class ModelRegistry {
+  readonly roots: ModelRoot[];
+  readonly settings: SettingsStore;
+  readonly userDir: string;
+
+  constructor(opts: RegistryOptions = {}) {
+    this.userDir = opts.userDir ?? userModelsDir();
+    this.roots = opts.roots ?? [
+      { dir: shippedModelsDir(), source: 'shipped' },
+      { dir: this.userDir, source: 'user' },
+    ];
+    this.settings = opts.settings ?? new SettingsStore(settingsFile());
+  }
+
+  /** Every model folder of every root (shipped first, then by folder name), validated. */
+  async list(): Promise<ModelEntry[]> {
+    const entries: ModelEntry[] = [];
+    const seen = new Map<string, ModelEntry>();
+    for (const root of this.roots) {
+      let names: string[];
+      try {
+        names = (await readdir(root.dir, { withFileTypes: true }))
+          .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+          .map((d) => d.name)
+          .sort();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw new S5Error('bad_input', `the ${root.source} models folder cannot be read (${(e as NodeJS.ErrnoException).code})`, root.dir);
+      }
+      for (const name of names) {
+        const entry = await validateModelFolder(path.join(root.dir, name), root.source);
+        const first = seen.get(entry.id);
+        if (first) {
+          entry.errors.push(`model id '${entry.id}' is also used by ${first.dir}; ids must be unique (the first one found is used)`);
+          entry.valid = false;
+        } else {
+          seen.set(entry.id, entry);
+        }
+        entries.push(entry);
+      }
+    }
+    return entries;
+  }
+
+  /** The entry of `id`; not_found lists the ids that exist. */
+  async get(id: string): Promise<ModelEntry> {
+    const all = await this.list();
+    const entry = all.find((e) => e.id === id);
+    if (!entry) {
+      const known = all.map((e) => e.id);
+      throw new S5Error('not_found', `no model '${id}' (${known.length ? `known: ${known.join(', ')}` : `no models installed in ${this.roots.map((r) => r.dir).join(' or ')}`})`);
+    }
+    return entry;
+  }
+
+  /** The validated model `id`, or an error listing everything wrong with it. */
+  async require(id: string): Promise<ValidModel> {
+    const entry = await this.get(id);
+    const valid = asValid(entry);
+    if (!valid) throw refuse(entry);
+    return valid;
+  }
+
+  /**
+   * The pair to use: the one in settings.json when both are valid and compatible, else the first
+   * valid tagger (shipped before user, then by id) with the first valid separator compatible with it.
+   */
+  async activePair(): Promise<ActivePair> {
+    const all = await this.list();
+    const warnings: string[] = [];
+    const { active_models: wanted } = await this.settings.load();
+    const pick = (id: string | null, kind: 'tagger' | 'separator'): ValidModel | null => {
+      if (id === null) return null;
+      const entry = all.find((e) => e.id === id);
+      const valid = entry ? asValid(entry) : null;
+      if (!entry) warnings.push(`settings: the active ${kind} '${id}' is not installed; using a default`);
+      else if (!valid) warnings.push(`settings: the active ${kind} '${id}' is broken (${entry.errors[0]}); using a default`);
+      else if (valid.manifest.kind !== kind) warnings.push(`settings: '${id}' is a ${valid.manifest.kind}, not a ${kind}; using a default`);
+      else return valid;
+      return null;
+    };
+    let tagger = pick(wanted.tagger, 'tagger');
+    let separator = pick(wanted.separator, 'separator');
+    if (tagger && separator) {
+      const pair = checkPair(tagger.manifest, separator.manifest);
+      if (pair.errors.length === 0) return { tagger, separator, from: 'settings', warnings };
+      warnings.push(`settings: the active models cannot work together (${pair.errors.join('; ')}); using a compatible separator`);
+    }
+    const valid = all.map(asValid).filter((v): v is ValidModel => v !== null);
+    const taggers = tagger ? [tagger] : valid.filter((v) => v.manifest.kind === 'tagger');
+    for (const t of taggers) {
+      const s = separator && checkPair(t.manifest, separator.manifest).errors.length === 0
+        ? separator
+        : valid.find((v) => v.manifest.kind === 'separator' && checkPair(t.manifest, v.manifest).errors.length === 0) ?? null;
+      if (s) return { tagger: t, separator: s, from: 'default', warnings };
+    }
+    tagger = tagger ?? taggers[0] ?? null;
+    separator = separator ?? valid.find((v) => v.manifest.kind === 'separator') ?? null;
+    return { tagger, separator, from: 'default', warnings };
+  }
+
+  /**
+   * The models for one run: `ids` (any order, a tagger and optionally a separator) or the active
+   * pair. `needSeparator` false = tagging only.
+   */
+  async resolve(ids: readonly string[] | undefined, needSeparator: boolean): Promise<{ tagger: ValidModel; separator: ValidModel | null; warnings: string[] }> {
+    let tagger: ValidModel | null = null;
+    let separator: ValidModel | null = null;
+    let warnings: string[] = [];
+    if (ids && ids.length > 0) {
+      for (const id of ids) {
+        const m = await this.require(id);
+        if (m.manifest.kind === 'tagger') {
+          if (tagger) throw new S5Error('invalid_request', `two taggers named ('${tagger.manifest.id}', '${id}'); name one tagger and one separator`);
+          tagger = m;
+        } else {
+          if (separator) throw new S5Error('invalid_request', `two separators named ('${separator.manifest.id}', '${id}'); name one tagger and one separator`);
+          separator = m;
+        }
+      }
+    }
+    if (!tagger || (needSeparator && !separator)) {
+      const active = await this.activePair();
+      warnings = active.warnings;
+      tagger = tagger ?? active.tagger;
+      if (needSeparator) separator = separator ?? active.separator;
+    }
+    const where = this.roots.map((r) => r.dir).join(' or ');
+    if (!tagger) throw new S5Error('not_found', `no usable tagger model: install one in ${where} ('s5 models list' shows what is there and what is wrong)`);
+    if (needSeparator && !separator) throw new S5Error('not_found', `no usable separator model: install one in ${where} ('s5 models list' shows what is there and what is wrong)`);
+    if (separator) {
+      const pair = checkPair(tagger.manifest, separator.manifest);
+      if (pair.errors.length) throw new S5Error('invalid_request', `these models cannot work together: ${pair.errors.join('; ')}`);
+      warnings.push(...pair.warnings);
+    }
+    return { tagger, separator: needSeparator ? separator : null, warnings };
+  }
+
+  /** Makes `ids` (one or two models; a tagger and/or a separator) the active ones. */
+  async activate(ids: readonly string[]): Promise<ActiveModels> {
+    if (ids.length === 0 || ids.length > 2) throw new S5Error('invalid_request', 'activate one tagger and/or one separator (1 or 2 model ids)');
+    const models = await Promise.all(ids.map((id) => this.require(id)));
+    const kinds = models.map((m) => m.manifest.kind);
+    if (new Set(kinds).size !== kinds.length) throw new S5Error('invalid_request', `both models are ${kinds[0]}s; activate one tagger and one separator`);
+    const current = await this.activePair();
+    const tagger = models.find((m) => m.manifest.kind === 'tagger') ?? current.tagger;
+    const separator = models.find((m) => m.manifest.kind === 'separator') ?? current.separator;
+    if (tagger && separator) {
+      const pair = checkPair(tagger.manifest, separator.manifest);
+      if (pair.errors.length) throw new S5Error('invalid_request', `cannot activate: ${pair.errors.join('; ')}`);
+    }
+    const written = await this.settings.update((s) => ({
+      ...s,
+      active_models: { tagger: tagger?.manifest.id ?? null, separator: separator?.manifest.id ?? null },
+    }));
+    return written.active_models;
+  }
+
+  /**
+   * Copies a model folder (or the folder of a given manifest.json / .onnx) into the user models
+   * folder as `<id>/`, after validating it. `force` replaces an existing user model of that id.
+   */
+  async importModel(source: string, opts: { force?: boolean } = {}): Promise<ModelEntry> {
+    const abs = path.resolve(source);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch {
+      throw new S5Error('not_found', `no such file or folder`, abs);
+    }
+    if (st.isFile() && /\.(ckpt|pt|pth)$/i.test(abs)) {
+      throw new S5Error('unsupported', `PyTorch checkpoints are converted to ONNX by the trainer first; import the folder it writes (model.onnx + manifest.json)`, abs);
+    }
+    const dir = st.isDirectory() ? abs : path.dirname(abs);
+    const candidate = await validateModelFolder(dir, 'user');
+    const idErrors = candidate.errors.filter((e) => !/differs from its folder name/.test(e));
+    if (idErrors.length > 0 || !candidate.manifest || !candidate.onnxPath) {
+      throw refuse({ ...candidate, errors: idErrors.length ? idErrors : candidate.errors });
+    }
+    const id = candidate.manifest.id;
+    const existing = (await this.list()).find((e) => e.id === id);
+    if (existing && path.resolve(existing.dir) === dir) return existing;
+    if (existing && existing.source === 'shipped') throw new S5Error('invalid_request', `a shipped model already has the id '${id}' (${existing.dir}); change the id in ${path.join(dir, MANIFEST_FILE)}`);
+    if (existing && !opts.force) throw new S5Error('invalid_request', `a model '${id}' is already installed (${existing.dir}); remove it first or import with --force`);
+    await mkdir(this.userDir, { recursive: true });
+    const target = path.join(this.userDir, id);
+    const tmp = path.join(this.userDir, `.${id}.${randomBytes(4).toString('hex')}.part`);
+    try {
+      await mkdir(tmp);
+      for (const name of [MANIFEST_FILE, candidate.manifest.onnx_file, 'MODEL_CARD.md']) {
+        const from = path.join(dir, name);
+        if (name === 'MODEL_CARD.md' && !(await stat(from).catch(() => null))) continue;
+        await cp(from, path.join(tmp, name));
+      }
+      const check = await validateModelFolder(tmp, 'user');
+      const copyErrors = check.errors.filter((e) => !/differs from its folder name/.test(e));
+      if (copyErrors.length) throw refuse({ ...check, errors: copyErrors });
+      if (existing) await rm(target, { recursive: true, force: true });
+      await rename(tmp, target);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    return validateModelFolder(target, 'user');
+  }
+
+  /** Deletes a user model (shipped models cannot be removed) and clears it from the active pair. */
+  async remove(id: string): Promise<void> {
+    const entry = await this.get(id);
+    if (entry.source !== 'user') throw new S5Error('invalid_request', `'${id}' is a shipped model (${entry.dir}); only user models can be removed`);
+    await rm(entry.dir, { recursive: true, force: true });
+    const { active_models: a } = await this.settings.load();
+    if (a.tagger === id || a.separator === id) {
+      await this.settings.update((s) => ({
+        ...s,
+        active_models: { tagger: a.tagger === id ? null : a.tagger, separator: a.separator === id ? null : a.separator },
+      }));
+    }
+  }
+}

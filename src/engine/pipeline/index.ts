@@ -1,0 +1,14 @@
+/**
+ * The inference pipeline (docs/inference.md). Module graph, no cycles:
+ *   pipeline → process → {windower, runners → decision, stems, outputs} ; process → dsp/{overlap-add, doa}
+ *   submission → pipeline, zip ; inputs → pipeline (recordingName)
+ */
+export { Pipeline, recordingName, type LoadedModels, type RunCommon, type SeparateOptions } from './pipeline';
+export { processRecording, windowCount, type PipelineProgress, type ProcessRequest } from './process';
+export { TAGGER_DECODERS, decodeTagger, decodeMultilabel, decodeSlots, LabelTally, stemKeys, type Pick, type StemKey, type WindowDecision } from './decision';
+export { windows, type AudioWindow } from './windower';
+export { runTagger, runSeparator, type ModelSession, type PipelineModel } from './runners';
+export { buildSubmission, submissionNames, estimateName, type SubmissionRequest, type SubmissionSummary } from './submission';
+export { expandInputs, AUDIO_EXTENSIONS } from './inputs';
+export { ZipWriter } from './zip';
+export { LABELS_JSON, LABELS_CSV, stemName } from './outputs';

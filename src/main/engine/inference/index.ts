@@ -1,9 +1,0 @@
-/**
- * Inference: ONNX Runtime in a worker thread (host ↔ ort-worker, protocol.ts), execution-provider
- * choice (providers.ts), and the doctor report. Only ort.ts imports onnxruntime-node, and only the
- * worker thread loads ort.ts.
- */
-export { InferenceHost, type InferenceOptions, type LoadedSession, type RunResult, type Tensor } from './host';
-export { planProviders, cudaUnavailableReason, detectGpu, PROVIDER_PREFERENCES, type ProviderPreference, type ProviderName } from './providers';
-export { doctorReport } from './doctor';
-export type { SessionInfo, WorkerFacts } from './protocol';
