@@ -9,7 +9,8 @@
  * - 's5:call' answers only frames whose URL is our renderer, and only contract method names;
  *   `pickFile` is answered here (native dialog), everything else goes to the engine, which runs in
  *   an Electron utilityProcess behind EngineHost (crash → error reply + restart, window survives).
- * The policy itself lives in src/host/security.ts (no electron import) and is unit-tested there.
+ * The policy itself lives in security.ts and src/host/security.ts (no electron import) and is
+ * unit-tested there.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,20 +30,17 @@ import { S5Error } from '../shared/errors';
 import { EngineHost, routeCall, type EngineProcess, type ShellHandler } from '../host/engine-host';
 import { toEngineArgv, type HostToEngine } from '../engine/process/engine-protocol';
 import { IPC_CALL, IPC_EVENT } from '../shared/ipc-channels';
+import { contentSecurityPolicy, documentSecurityHeaders, mimeTypeFor, resolveStaticPath } from '../host/security';
 import {
   APP_ENTRY_URL,
   APP_HOST,
   APP_SCHEME,
   AUDIO_FILE_FILTERS,
-  contentSecurityPolicy,
-  documentSecurityHeaders,
   isAllowedNavigation,
   isPermissionAllowed,
   isTrustedRendererUrl,
-  mimeTypeFor,
-  resolveStaticPath,
   type RendererOrigins,
-} from '../host/security';
+} from './security';
 
 // Defined by @electron-forge/plugin-vite; the dev-server URL only while `electron-forge start` runs.
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;

@@ -1,5 +1,6 @@
 /**
- * src/host/security.ts: the Electron shell's and the web bridge's policy, tested without Electron.
+ * src/main/security.ts (the Electron shell's own rules) and src/host/security.ts (the rules the shell
+ * shares with the web bridge), tested without Electron.
  * Each block proves an item of docs/SECURITY.md.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -7,18 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
-  APP_ENTRY_URL,
   contentSecurityPolicy,
   documentSecurityHeaders,
-  isAllowedNavigation,
   isAllowedSocketOrigin,
   isLoopbackHost,
-  isPermissionAllowed,
-  isTrustedRendererUrl,
   mimeTypeFor,
   resolveStaticPath,
   tokensMatch,
 } from '../../src/host/security';
+import { APP_ENTRY_URL, isAllowedNavigation, isPermissionAllowed, isTrustedRendererUrl } from '../../src/main/security';
 
 const dev = { devServerUrl: 'http://localhost:5173' };
 
