@@ -152,6 +152,8 @@ def infer_overrides(manifest: dict, g: Graph) -> dict:
                     found["n_mels"] = int(fb.shape[1])
     else:  # official ViT taggers: fixed shapes, only the manifest contract
         pass
+    if manifest.get("input_level_dbfs") is not None:     # level normalisation in the graph
+        found["input_level_db"] = float(manifest["input_level_dbfs"])
     # keep only what differs from the registered defaults (tuples/lists compared by value)
     sig = _default_kwargs(spec)
     if found.get("task") == spec.task:

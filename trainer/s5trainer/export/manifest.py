@@ -82,6 +82,9 @@ def build_manifest(model, sha256: str, meta: dict | None = None) -> dict:
     decision = meta.get("decision") or default_decision(model)
     if decision is not None:
         man["decision"] = dict(decision)
+    level = getattr(model, "input_level_db", None)
+    if level is not None:          # level normalisation inside the graph (models/common.py InputLevel)
+        man["input_level_dbfs"] = float(level)
     check_manifest(man)
     return man
 
@@ -165,6 +168,10 @@ def model_card(man: dict, parity: dict | None, extra: dict | None = None) -> str
             lines += ["Tagger (2025 style): independent sigmoid probabilities for the 18 classes.", ""]
         lines += [f"Decision rule: threshold {d.get('threshold')}, min events {d.get('min_events')}, "
                   f"max events {d.get('max_events')}.", ""]
+    if man.get("input_level_dbfs") is not None:
+        lines += [f"Input level: each input window is scaled to a W-channel RMS of {man['input_level_dbfs']:g} dBFS "
+                  "inside the graph" + (" and the stems are scaled back" if man["kind"] == "separator" else "")
+                  + ", so the same scene at any gain gives the same result.", ""]
     lines += ["## Labels (index order)", "", ", ".join(f"{i} {n}" for i, n in enumerate(man["labels"])), "",
               "## Provenance", ""]
     lines += [f"- {k}: {v}" for k, v in man["provenance"].items()]

@@ -54,3 +54,32 @@ def label_vector(slot_labels, slots: int | None = None) -> torch.Tensor:
             continue
         v[i, CLASS_INDEX[name]] = 1.0
     return v.reshape(-1)
+
+
+# Input level normalisation (level invariance). Real microphones come with any gain; a model that
+# sees log-mels or unnormalised spectra answers differently to the same scene 20 dB louder. With
+# ``input_level_db`` set, a model scales each input window so that its channel 0 (W) has that RMS
+# (dBFS) before anything else, and a separator divides its output by the same gain: the graph is
+# then level-invariant by construction (tagger: identical probabilities; separator: stems scale
+# with the input), in training and in the exported ONNX alike. Windows quieter than
+# ``LEVEL_FLOOR_DBFS`` are raised as if they were at the floor (digital silence stays silence and
+# a microphone's self-noise is not blown up to speech level).
+LEVEL_FLOOR_DBFS = -100.0
+
+
+class InputLevel(torch.nn.Module):
+    """``x [B, C, L] -> (x * g, g [B, 1, 1])`` with ``g = target / max(rms(x[:, 0]), floor)``."""
+
+    def __init__(self, target_dbfs: float, floor_dbfs: float = LEVEL_FLOOR_DBFS):
+        super().__init__()
+        self.target_dbfs, self.floor_dbfs = float(target_dbfs), float(floor_dbfs)
+        self.target = 10.0 ** (self.target_dbfs / 20.0)
+        self.floor = 10.0 ** (self.floor_dbfs / 20.0)
+
+    def forward(self, x: torch.Tensor):
+        rms = torch.sqrt(torch.mean(x[:, :1] * x[:, :1], dim=(1, 2), keepdim=True))
+        g = self.target / torch.clamp(rms, min=self.floor)
+        return x * g, g
+
+    def extra_repr(self) -> str:
+        return f"target_dbfs={self.target_dbfs}, floor_dbfs={self.floor_dbfs}"

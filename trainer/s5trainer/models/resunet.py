@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .common import N_CLASSES, S5Model, slot_mask
+from .common import N_CLASSES, InputLevel, S5Model, slot_mask
 from .frontends import ISTFT, STFT, freq_batch_norm
 
 _OFFICIAL_WIDTHS = (32, 64, 128, 256, 384, 384)
@@ -269,7 +269,8 @@ class ResUNet30(S5Model):
     def __init__(self, input_channels=4, output_channels=1, target_sources_num=1, label_len=18,
                  sample_rate=32000, window_seconds=10.0, n_fft=1024, hop=160,
                  widths=_OFFICIAL_WIDTHS, pools=_OFFICIAL_POOLS, center_blocks=1,
-                 mask_channels=None, cond_dim=512, keep_unused=None, task="dcase2025t4"):
+                 mask_channels=None, cond_dim=512, keep_unused=None, task="dcase2025t4",
+                 input_level_db=None):
         super().__init__()
         if label_len != N_CLASSES * target_sources_num:
             raise ValueError(f"label_len {label_len} != 18 x target_sources_num {target_sources_num}")
@@ -288,13 +289,18 @@ class ResUNet30(S5Model):
             nn.Linear(label_len, cond_dim), nn.LayerNorm(cond_dim), nn.ReLU(),
             nn.Linear(cond_dim, cond_dim), nn.LayerNorm(cond_dim), nn.ReLU())
         self.film = FiLM(self.base.film_meta(), cond_dim)
+        self.input_level_db = input_level_db
+        self.level = InputLevel(input_level_db) if input_level_db is not None else None
         self.input_names = ["mixture", "label_vector"]
         self.output_names = ["waveform"]
 
     def forward(self, mixture: torch.Tensor, label_vector: torch.Tensor) -> torch.Tensor:
         mask = slot_mask(label_vector, self.target_sources_num)
         betas = self.film(self.label_embedding(label_vector))
-        return self.base(mixture, betas, mask)
+        if self.level is None:
+            return self.base(mixture, betas, mask)
+        scaled, gain = self.level(mixture)          # level invariance: stems scale with the input
+        return self.base(scaled, betas, mask) / gain
 
     def io_spec(self):
         ins = [{"name": "mixture", "shape": ["batch", self.channels, "samples"], "dtype": "float32"},

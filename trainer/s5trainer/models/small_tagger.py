@@ -3,6 +3,8 @@
 Input [B, C, L] (C = 4 FOA channels by default, or 1 = W only). Features: power mel per channel
 (centred reflect STFT, Slaney mel) -> ln(x + 1e-6) -> BatchNorm over mel bins (``bn0``).
 Body: stages of [Conv3x3 -> BN -> ReLU] x n, each followed by 2x2 average pooling.
+With ``input_level_db`` each input is first scaled to that W-channel RMS (``common.InputLevel``):
+the same scene at any gain gives the same probabilities.
 Head: mean over frequency, then mean + max over time, dropout, and
 * ``head='sigmoid'`` (2025): Linear -> sigmoid, probabilities [B, 18];
 * ``head='slots'`` (2026): MLP -> [B, 3, 19] softmax per slot (index 18 = silence), trained
@@ -14,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .common import N_CLASSES, S5Model
+from .common import N_CLASSES, InputLevel, S5Model
 from .frontends import MelSTFT, freq_batch_norm
 
 
@@ -34,7 +36,7 @@ class SmallTagger(S5Model):
     def __init__(self, sample_rate=16000, window_seconds=10.0, channels=4, n_mels=64,
                  widths=(32, 64, 128, 256), convs=(2, 2, 2, 1), head="sigmoid", num_outputs=3,
                  dropout=0.2, hop_seconds=0.02, win_seconds=0.032, fmin=50.0, fmax=None,
-                 task=None):
+                 task=None, input_level_db=None):
         super().__init__()
         if head not in ("sigmoid", "slots"):
             raise ValueError("head must be 'sigmoid' (2025) or 'slots' (2026)")
@@ -43,6 +45,8 @@ class SmallTagger(S5Model):
         n_fft = 1 << int(round(torch.log2(torch.tensor(win_seconds * sample_rate)).item()))
         hop = int(round(hop_seconds * sample_rate))
         self.head_kind = head
+        self.input_level_db = input_level_db
+        self.level = InputLevel(input_level_db) if input_level_db is not None else None
         self.num_outputs = num_outputs
         self.num_classes = N_CLASSES if head == "sigmoid" else N_CLASSES + 1
         self.mel = MelSTFT(sample_rate, n_fft, hop, n_mels, fmin, fmax or sample_rate / 2, power=2.0)
@@ -69,6 +73,8 @@ class SmallTagger(S5Model):
         return freq_batch_norm(self.bn0, x)
 
     def forward_logits(self, mixture: torch.Tensor) -> torch.Tensor:
+        if self.level is not None:
+            mixture, _gain = self.level(mixture)
         x = self.features(mixture)
         for st in self.stages:
             x = self.pool(st(x))

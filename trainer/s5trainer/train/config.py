@@ -34,6 +34,19 @@ class ModelCfg:
 
 
 @dataclass
+class AugmentCfg:
+    """Training-only scene augmentation (``train/augment.py``); all off by default."""
+    rotate: bool = False               # random whole-scene FOA rotation (yaw 360 deg, pitch/roll below)
+    rotate_tilt_deg: float = 20.0
+    gain_db: list | None = None        # [lo, hi] microphone gain applied to mixture and references
+    tilt_db: float = 0.0               # +- dB/octave spectral tilt around 1 kHz
+    seed: int = 0
+
+    def enabled(self) -> bool:
+        return bool(self.rotate or self.gain_db or self.tilt_db > 0)
+
+
+@dataclass
 class DataCfg:
     source: str = "synth"              # synth | folder | random
     library: str | None = None         # synth: built library (default: <data dir>/library)
@@ -45,6 +58,7 @@ class DataCfg:
     slot_order: str = "onset"          # onset (baseline training order) | class
     workers: int = 2                   # DataLoader worker processes (0: load in the training process)
     seed: int = 0
+    augment: AugmentCfg = field(default_factory=AugmentCfg)
 
 
 @dataclass

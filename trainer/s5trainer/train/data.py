@@ -73,8 +73,8 @@ def step_keys(step: int, rank: int, world: int, batch: int) -> range:
 class SynthItems:
     """On-the-fly scenes; one ``SceneDataset`` per curriculum stage, all sharing one seed."""
 
-    def __init__(self, datasets: list, until_steps: list[int | None]):
-        self.datasets, self.until_steps = datasets, until_steps
+    def __init__(self, datasets: list, until_steps: list[int | None], augment=None):
+        self.datasets, self.until_steps, self.augment = datasets, until_steps, augment
 
     def stage(self, step: int) -> int:
         for k, until in enumerate(self.until_steps):
@@ -92,7 +92,11 @@ class SynthItems:
     def get(self, key) -> dict:
         stage, index = key
         item = self.datasets[stage][index]
-        return {"mixture": item["mixture"], "dry": item["dry"], "labels": item["labels"]}
+        item = {"mixture": item["mixture"], "dry": item["dry"], "labels": item["labels"]}
+        if self.augment is not None and index >= 0:
+            from .augment import augment_item
+            item = augment_item(item, self.augment, self.datasets[stage].cfg.rate, key)
+        return item
 
 
 class FolderItems:

@@ -73,7 +73,8 @@ def train_items(cfg: TrainConfig, clip: Clip):
     stages.append((None, nevent_range(cfg, clip.kind)))
     datasets = [SceneDataset(lib, rooms, _synth_cfg(cfg, clip, r), "train", src.seed, length=2**62)
                 for _until, r in stages]
-    return SynthItems(datasets, [until for until, _r in stages])
+    augment = src.augment if src.augment.enabled() else None
+    return SynthItems(datasets, [until for until, _r in stages], augment)
 
 
 def val_items(cfg: TrainConfig, clip: Clip) -> tuple[object | None, int]:
