@@ -21,7 +21,7 @@ import {
 } from '../shared/api';
 import type { Transport } from '../shared/client';
 import { S5Error, toErrorData, type ErrorCode } from '../shared/errors';
-import { parseEngineMessage, type HostToEngine } from '../engine/process/engine-protocol';
+import { parseEngineMessage, type HostToEngine } from '../shared/engine-protocol';
 
 export interface EngineExit {
   code: number | null;

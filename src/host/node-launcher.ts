@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EngineExit, EngineLauncher, EngineProcess } from './engine-host';
-import { toEngineArgv, type EngineArgs, type HostToEngine } from '../engine/process/engine-protocol';
+import { toEngineArgv, type EngineArgs, type HostToEngine } from '../shared/engine-protocol';
 
 export interface NodeEngineOptions {
   shell?: EngineArgs['shell'];

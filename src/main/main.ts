@@ -28,7 +28,7 @@ import {
 import { PickFileRequestSchema, S5_METHOD_NAMES, type CallReply, type S5MethodName } from '../shared/api';
 import { S5Error } from '../shared/errors';
 import { EngineHost, routeCall, type EngineProcess, type ShellHandler } from '../host/engine-host';
-import { toEngineArgv, type HostToEngine } from '../engine/process/engine-protocol';
+import { toEngineArgv, type HostToEngine } from '../shared/engine-protocol';
 import { IPC_CALL, IPC_EVENT } from '../shared/ipc-channels';
 import { contentSecurityPolicy, documentSecurityHeaders, mimeTypeFor, resolveStaticPath } from '../host/security';
 import {

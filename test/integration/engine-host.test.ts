@@ -19,7 +19,7 @@ import {
 } from '../../src/host/engine-host';
 import { forkNodeEngine } from '../../src/host/node-launcher';
 import { sleep, writeRampWav } from './host-fixtures';
-import type { HostToEngine } from '../../src/engine/process/engine-protocol';
+import type { HostToEngine } from '../../src/shared/engine-protocol';
 
 type Status = { state: string; message: string; failedMethods: string[] };
 

@@ -2,7 +2,7 @@
  * Entry point of the engine process. Runs as an Electron utilityProcess in the app
  * (`.vite/build/entry.js`) or as a Node child started by `child_process.fork` with
  * `serialization: 'advanced'` (web bridge, integration tests; through tsx). Either way it speaks
- * the protocol in ./engine-protocol.ts over its parent channel:
+ * the protocol in src/shared/engine-protocol.ts over its parent channel:
  *   host → engine  {type:'call', id, method, arg}
  *   engine → host  {type:'ready', pid} once, {type:'reply', id, reply}, {type:'event', event, payload}
  * Every argument is validated by `Engine.dispatch`. An uncaught error is logged to stderr and ends
@@ -10,7 +10,7 @@
  */
 import type { CallReply } from '../../shared/api';
 import { Engine } from '../engine';
-import { fromEngineArgv, parseHostMessage, type EngineToHost } from './engine-protocol';
+import { fromEngineArgv, parseHostMessage, type EngineToHost } from '../../shared/engine-protocol';
 
 interface ParentChannel {
   send(message: EngineToHost): void;

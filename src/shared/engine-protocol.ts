@@ -5,7 +5,7 @@
  * as JSON. Both ends check the envelope before use: a malformed message is dropped and logged,
  * never dispatched. The argument itself is validated by `Engine.dispatch`, the reply by the host.
  */
-import { CallReplySchema, type CallReply } from '../../shared/api';
+import { CallReplySchema, type CallReply } from './api';
 
 export type HostToEngine = { type: 'call'; id: number; method: string; arg: unknown };
 
