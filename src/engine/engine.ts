@@ -4,7 +4,7 @@
  * the contract, runs the handler, and always answers with a `CallReply` (never throws).
  * Pure Node: no electron import (the engine runs under the CLI, tests and the web bridge too).
  */
-import { mkdir, writeFile, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import {
   type S5Output,
 } from '../shared/api';
 import { S5Error, toErrorData } from '../shared/errors';
+import { writeFileAtomic } from './atomic-write';
 import { openAudio } from './audio/open';
 import { evaluateFolders } from './metrics/evaluate';
 import { doctorReport } from './doctor';
@@ -115,8 +116,7 @@ export class Engine {
         const dir = path.join(importDir, randomBytes(6).toString('hex'));
         await mkdir(dir, { recursive: true });
         const final = path.join(dir, safe);
-        await writeFile(`${final}.part`, data);
-        await rename(`${final}.part`, final);
+        await writeFileAtomic(final, data);
         return { path: final };
       },
     };

@@ -12,11 +12,10 @@
  * included); NaN/±Inf are refused with an error instead, since float files would keep them.
  */
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import nodePath from 'node:path';
 import libFactory from 'libflacjs';
 import type { WriteEncoding } from '../../shared/audio';
 import { S5Error } from '../../shared/errors';
+import { tempPathFor } from '../atomic-write';
 import { buildWavHeader, encodeWavSamples, quantize, WAV_HEADER_BYTES, type WavSampleFormat } from './wav';
 
 export interface WriteReport {
@@ -284,8 +283,7 @@ export async function createAudioWriter(
   path: string, channels: number, sampleRate: number, encoding: WriteEncoding, totalFrames = 0,
 ): Promise<AudioWriter> {
   checkArgs(path, channels, sampleRate, encoding);
-  const dir = nodePath.dirname(path);
-  const tmp = nodePath.join(dir, `.${nodePath.basename(path)}.${randomBytes(4).toString('hex')}.part`);
+  const tmp = tempPathFor(path);
   let fh: FileHandle;
   try {
     fh = await open(tmp, 'wx');

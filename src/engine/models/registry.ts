@@ -4,11 +4,11 @@
  * pair (settings.json, else a default), and imports, activates and removes models. A broken or
  * mismatched model is listed with its errors and refused wherever it would be used.
  */
-import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { cp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { S5Error } from '../../shared/errors';
 import type { ModelManifest } from '../../shared/manifest';
+import { writeDirAtomic } from '../atomic-write';
 import { shippedModelsDir, settingsFile, userModelsDir } from '../settings/paths';
 import { SettingsStore, type ActiveModels } from '../settings/settings';
 import { checkPair } from './roles';
@@ -230,17 +230,14 @@ export class ModelRegistry {
     if (idErrors.length > 0 || !candidate.manifest || !candidate.onnxPath) {
       throw refuse({ ...candidate, errors: idErrors.length ? idErrors : candidate.errors });
     }
-    const id = candidate.manifest.id;
+    const { id, onnx_file: onnxFile } = candidate.manifest;
     const existing = (await this.list()).find((e) => e.id === id);
     if (existing && path.resolve(existing.dir) === dir) return existing;
     if (existing && existing.source === 'shipped') throw new S5Error('invalid_request', `a shipped model already has the id '${id}' (${existing.dir}); change the id in ${path.join(dir, MANIFEST_FILE)}`);
     if (existing && !opts.force) throw new S5Error('invalid_request', `a model '${id}' is already installed (${existing.dir}); remove it first or import with --force`);
-    await mkdir(this.userDir, { recursive: true });
     const target = path.join(this.userDir, id);
-    const tmp = path.join(this.userDir, `.${id}.${randomBytes(4).toString('hex')}.part`);
-    try {
-      await mkdir(tmp);
-      for (const name of [MANIFEST_FILE, candidate.manifest.onnx_file, 'MODEL_CARD.md']) {
+    await writeDirAtomic(target, async (tmp) => {
+      for (const name of [MANIFEST_FILE, onnxFile, 'MODEL_CARD.md']) {
         const from = path.join(dir, name);
         if (name === 'MODEL_CARD.md' && !(await stat(from).catch(() => null))) continue;
         await cp(from, path.join(tmp, name));
@@ -248,12 +245,7 @@ export class ModelRegistry {
       const check = await validateModelFolder(tmp, 'user');
       const copyErrors = check.errors.filter((e) => !/differs from its folder name/.test(e));
       if (copyErrors.length) throw refuse({ ...check, errors: copyErrors });
-      if (existing) await rm(target, { recursive: true, force: true });
-      await rename(tmp, target);
-    } catch (e) {
-      await rm(tmp, { recursive: true, force: true });
-      throw e;
-    }
+    });
     return validateModelFolder(target, 'user');
   }
 

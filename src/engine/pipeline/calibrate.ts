@@ -12,12 +12,12 @@
  * A recording longer than one window is represented by each class's highest window probability
  * (the tally keeps a label some window selected); for the 10-s DCASE clips this is exact.
  */
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { S5Error } from '../../shared/errors';
 import { classThreshold, type DecisionRule, type ModelManifest } from '../../shared/manifest';
 import type { S5Label } from '../../shared/labels';
+import { writeDirAtomic } from '../atomic-write';
 import { decodeMultilabel } from './decision';
 
 export interface CalibrationSample {
@@ -165,20 +165,11 @@ export async function writeCalibratedModel(
   if (!opts.replace && (await stat(final).catch(() => null))) {
     throw new S5Error('invalid_request', `the output folder already exists; choose another or pass --force`, final);
   }
-  const tmp = `${final}.${randomBytes(4).toString('hex')}.part`;
-  try {
-    await mkdir(tmp, { recursive: true });
+  await writeDirAtomic(final, async (tmp) => {
     await copyFile(model.onnxPath, path.join(tmp, m.onnx_file));
     await writeFile(path.join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await writeFile(path.join(tmp, 'MODEL_CARD.md'), body);
-    const old = `${final}.${randomBytes(4).toString('hex')}.old`;
-    const hadOld = await rename(final, old).then(() => true, () => false);
-    await rename(tmp, final);
-    if (hadOld) await rm(old, { recursive: true, force: true });
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }
 
 const CARD_HEADING = '## Decision thresholds (calibration)';

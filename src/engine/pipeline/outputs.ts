@@ -8,11 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { S5Error } from '../../shared/errors';
 import { S5_LABELS, type S5Label } from '../../shared/labels';
 import { S5ResultSchema, type S5Result } from '../../shared/result';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
 
 export const LABELS_JSON = 'labels.json';
 export const LABELS_CSV = 'labels.csv';
@@ -106,17 +107,6 @@ export async function outputError(e: unknown, dir: string): Promise<unknown> {
   return e;
 }
 
-export async function writeTextAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.part`);
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
-
 function csvField(v: string | number | null): string {
   if (v === null) return '';
   const s = typeof v === 'number' ? String(Number(v.toFixed(4))) : v;
@@ -137,8 +127,8 @@ export async function writeLabelFiles(dir: string, result: S5Result): Promise<vo
   const checked = S5ResultSchema.parse(result);
   try {
     await mkdir(dir, { recursive: true }); // no stem at all: the folder holds only the label files
-    await writeTextAtomic(path.join(dir, LABELS_JSON), `${JSON.stringify(checked, null, 2)}\n`);
-    await writeTextAtomic(path.join(dir, LABELS_CSV), labelsCsv(checked));
+    await writeJsonAtomic(path.join(dir, LABELS_JSON), checked);
+    await writeFileAtomic(path.join(dir, LABELS_CSV), labelsCsv(checked));
   } catch (e) {
     throw await outputError(e, dir);
   }

@@ -7,11 +7,10 @@
  * lines and the maintained zip packages are either deflate-centric or much larger.
  * Format: PKWARE APPNOTE.TXT 6.3 (§4.3 local/central headers, §4.5.3 ZIP64 extra field, §4.3.14–16).
  */
-import { randomBytes } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import nodePath from 'node:path';
 import { crc32 } from 'node:zlib';
 import { S5Error } from '../../shared/errors';
+import { tempPathFor } from '../atomic-write';
 
 const MAX32 = 0xffffffff;
 const MAX16 = 0xffff;
@@ -41,7 +40,7 @@ export class ZipWriter {
   private constructor(readonly path: string, private readonly tmp: string, private readonly fh: FileHandle) {}
 
   static async create(path: string): Promise<ZipWriter> {
-    const tmp = nodePath.join(nodePath.dirname(path), `.${nodePath.basename(path)}.${randomBytes(4).toString('hex')}.part`);
+    const tmp = tempPathFor(path);
     try {
       return new ZipWriter(path, tmp, await open(tmp, 'wx'));
     } catch (e) {

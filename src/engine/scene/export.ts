@@ -12,7 +12,8 @@ import type { SceneExportRequestSchema } from '../../shared/api-scene';
 import { S5Error } from '../../shared/errors';
 import { S5ResultSchema, STEM_FORMAT_ENCODING, type S5Result } from '../../shared/result';
 import { resample, writeAudio } from '../audio';
-import { LABELS_CSV, LABELS_JSON, labelsCsv, writeTextAtomic } from '../pipeline/outputs';
+import { LABELS_CSV, LABELS_JSON, labelsCsv } from '../pipeline/outputs';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
 import type { CachedAnalysis, SceneCache } from './cache';
 import { exportFileName } from './naming';
 
@@ -77,12 +78,12 @@ export async function exportScene(
   });
   if (req.labelsJson) {
     onProgress({ done: written.length, total, file: LABELS_JSON });
-    await writeTextAtomic(path.join(dir, LABELS_JSON), `${JSON.stringify(exported, null, 2)}\n`);
+    await writeJsonAtomic(path.join(dir, LABELS_JSON), exported);
     written.push(path.join(dir, LABELS_JSON));
   }
   if (req.labelsCsv) {
     onProgress({ done: written.length, total, file: LABELS_CSV });
-    await writeTextAtomic(path.join(dir, LABELS_CSV), labelsCsv(exported));
+    await writeFileAtomic(path.join(dir, LABELS_CSV), labelsCsv(exported));
     written.push(path.join(dir, LABELS_CSV));
   }
   onProgress({ done: written.length, total, file: '' });

@@ -3,11 +3,11 @@
  * temporary name and renamed (a crash never leaves half a file). Unknown keys are kept, so
  * sections other parts of the app add survive a write from here. Writes are serialised per store.
  */
-import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from '../../shared/zod';
 import { S5Error } from '../../shared/errors';
+import { writeJsonAtomic } from '../atomic-write';
 
 export const ActiveModelsSchema = z.object({
   tagger: z.string().nullable().default(null),
@@ -55,12 +55,9 @@ export class SettingsStore {
     const next = this.queue.then(async () => {
       const updated = SettingsSchema.parse(change(await this.load()));
       await mkdir(path.dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.${randomBytes(4).toString('hex')}.part`;
       try {
-        await writeFile(tmp, `${JSON.stringify(updated, null, 2)}\n`);
-        await rename(tmp, this.file);
+        await writeJsonAtomic(this.file, updated);
       } catch (e) {
-        await unlink(tmp).catch(() => undefined);
         throw new S5Error('bad_input', `cannot be written (${(e as Error).message})`, this.file);
       }
       return updated;

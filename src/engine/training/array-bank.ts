@@ -9,12 +9,12 @@
  * marked `channel_format: 'other'` and its provenance names the array (`markArrayModel`).
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   arraySpecArg, describeArray, type TrainArray, type TrainRequestParsed,
 } from '../../shared/api-train';
-import { writeJsonAtomic } from './store';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
 
 export type BankSize = Extract<TrainRequestParsed['rooms'], { source: 'simulated' }>['bank'];
 
@@ -69,7 +69,6 @@ export async function markArrayModel(exportDir: string, array: TrainArray): Prom
   const card = path.join(exportDir, 'MODEL_CARD.md');
   const text = await readFile(card, 'utf8').catch(() => null);
   if (text !== null && !text.includes(line)) {
-    await writeFile(`${card}.part`, `${text.replace(/\(foa-acn-sn3d\)/g, '(other)').trimEnd()}\n\nMicrophone array: ${line}.\n`);
-    await rename(`${card}.part`, card);
+    await writeFileAtomic(card, `${text.replace(/\(foa-acn-sn3d\)/g, '(other)').trimEnd()}\n\nMicrophone array: ${line}.\n`);
   }
 }

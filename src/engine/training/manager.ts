@@ -36,8 +36,9 @@ import { checkData, checkRooms } from './data-check';
 import { findTrainerPython, trainerDir, trainerEnv } from './python';
 import {
   CONFIG_FILE, LOG_FILE, STDOUT_FILE, LineTail, applyEvent, curves, eventFile, listRecordDirs, readEvents,
-  readRecord, tailLines, writeJsonAtomic, type RunRecord, STUDIO_FILE,
+  readRecord, tailLines, type RunRecord, STUDIO_FILE,
 } from './store';
+import { writeJsonAtomic } from '../atomic-write';
 
 export interface ManagerOptions {
   dataDir: string;

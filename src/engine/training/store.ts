@@ -6,8 +6,7 @@
  * Replaying the events rebuilds the curves; a `started` event drops points after its step, so a
  * resumed run's curve continues from the checkpoint it resumed.
  */
-import { open, readFile, readdir, rename, writeFile, unlink, stat } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from '../../shared/zod';
 import { TrainRunSchema, type TrainRun, type TrainRunDetail } from '../../shared/api-train';
@@ -34,17 +33,6 @@ export const RunRecordSchema = z.object({
   prepared: z.boolean(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
-
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.part`;
-  try {
-    await writeFile(tmp, `${JSON.stringify(value, null, 1)}\n`);
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
 
 export async function readRecord(dir: string): Promise<RunRecord | null> {
   let text: string;
