@@ -4,18 +4,10 @@
  * dispose hook (streams closed, child processes stopped) called when the engine shuts down.
  */
 import type { S5MethodName, S5Output, S5ParsedInput } from '../shared/api';
-import type { InferenceHost } from './inference/ort-client';
-import type { ModelRegistry } from './models/registry';
-import type { Pipeline } from './pipeline/pipeline';
 import type { PipelineProgress } from './pipeline/process';
+import type { Runtime } from './runtime';
 
 export type Handlers = { [M in S5MethodName]?: (arg: S5ParsedInput<M>) => Promise<S5Output<M>> };
-
-export interface Runtime {
-  registry: ModelRegistry;
-  inference: InferenceHost;
-  pipeline: Pipeline;
-}
 
 export interface EngineContext {
   /** Pushes an event to every client (validated against S5_EVENTS by the transports' schemas). */

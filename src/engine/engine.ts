@@ -22,13 +22,13 @@ import { writeFileAtomic } from './atomic-write';
 import { openAudio } from './audio/open';
 import { evaluateFolders } from './metrics/evaluate';
 import { doctorReport } from './doctor';
-import { InferenceHost, type InferenceOptions } from './inference/ort-client';
+import type { InferenceOptions } from './inference/ort-client';
 import { activeInfo, listModelInfo, toModelInfo } from './models/info';
-import { ModelRegistry, type RegistryOptions } from './models/registry';
-import { Pipeline } from './pipeline/pipeline';
+import type { RegistryOptions } from './models/registry';
 import type { PipelineProgress } from './pipeline/process';
 import { APP_VERSION } from './version';
-import type { EngineContext, EngineModule, Handlers, Runtime } from './context';
+import type { EngineContext, EngineModule, Handlers } from './context';
+import { createRuntime, type Runtime } from './runtime';
 import { liveModule } from './live/module';
 import { sceneModule } from './scene/module';
 import { trainingModule } from './training/module';
@@ -124,11 +124,7 @@ export class Engine {
 
   /** Registry, inference worker and pipeline, created on first use (the worker starts lazily too). */
   private models(): Runtime {
-    if (!this.runtime) {
-      const registry = new ModelRegistry(this.options.registry);
-      const inference = new InferenceHost(this.options.inference);
-      this.runtime = { registry, inference, pipeline: new Pipeline(registry, inference) };
-    }
+    this.runtime ??= createRuntime({ registry: this.options.registry, inference: this.options.inference });
     return this.runtime;
   }
 
@@ -150,7 +146,7 @@ export class Engine {
   async dispose(): Promise<void> {
     for (const job of this.jobs.values()) job.abort();
     await Promise.allSettled(this.modules.map((m) => m.dispose?.()));
-    await this.runtime?.inference.dispose();
+    await this.runtime?.dispose();
     this.runtime = null;
   }
 

@@ -8,12 +8,10 @@ import { CHANNEL_FORMATS, type ChannelFormat } from '../../shared/audio';
 import { S5Error } from '../../shared/errors';
 import { STEM_FORMATS, type S5Result, type StemFormat } from '../../shared/result';
 import { probeAudio } from '../../engine/audio';
-import { InferenceHost } from '../../engine/inference/ort-client';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../../engine/inference/providers';
-import { ModelRegistry } from '../../engine/models/registry';
-import { Pipeline } from '../../engine/pipeline/pipeline';
 import { expandInputs } from '../../engine/pipeline/inputs';
 import type { PipelineProgress } from '../../engine/pipeline/process';
+import { createRuntime, type Runtime } from '../../engine/runtime';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT, formatDataError, formatWarning, ProgressLine, UsageError, type CliIO, type Command } from '../io';
 
@@ -115,11 +113,9 @@ export function runtimeArgs(v: Record<string, unknown>): RuntimeArgs {
   };
 }
 
-/** The engine pieces a command needs; `dispose` ends the inference worker. */
-export function openRuntime(r: RuntimeArgs): { pipeline: Pipeline; registry: ModelRegistry; inference: InferenceHost; dispose: () => Promise<void> } {
-  const registry = new ModelRegistry();
-  const inference = new InferenceHost({ threads: r.threads, provider: r.provider });
-  return { pipeline: new Pipeline(registry, inference), registry, inference, dispose: () => inference.dispose() };
+/** The engine runtime a command needs (the same assembly as the engine's); `dispose` ends the inference worker. */
+export function openRuntime(r: RuntimeArgs): Runtime {
+  return createRuntime({ inference: { threads: r.threads, provider: r.provider } });
 }
 
 function clock(s: number): string {
