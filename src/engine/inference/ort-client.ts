@@ -14,17 +14,14 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { S5Error } from '../../shared/errors';
 import { detectGpu, type GpuInfo, type ProviderPreference } from './providers';
-import type { HostToWorker, SessionInfo, WireTensor, WorkerFacts, WorkerReply } from './ort-protocol';
+import type { HostToWorker, SessionInfo, Tensor, WireTensor, WorkerFacts, WorkerReply } from './ort-protocol';
+
+export type { Tensor } from './ort-protocol';
 
 export interface InferenceOptions {
   /** Intra-op threads per session (default: the number of CPU cores). */
   threads?: number;
   provider?: ProviderPreference;
-}
-
-export interface Tensor {
-  data: Float32Array;
-  dims: number[];
 }
 
 export interface RunResult {

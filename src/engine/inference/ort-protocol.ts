@@ -5,6 +5,12 @@
  */
 import type { ProviderName, ProviderPreference } from './providers';
 
+/** A float32 tensor as sessions take and give it (the one tensor type of both threads). */
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
 export interface WireTensor {
   name: string;
   buffer: ArrayBuffer;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { planProviders, shortReason, type ProviderName, type ProviderPreference } from './providers';
-import type { SessionInfo, WireValueInfo, WorkerFacts } from './ort-protocol';
+import type { SessionInfo, Tensor, WireValueInfo, WorkerFacts } from './ort-protocol';
 
 // ONNX Runtime logs a failed CUDA attempt to stderr before throwing; the error itself becomes the
 // fallback reason, so only fatal messages are printed.
@@ -79,13 +79,8 @@ export async function createSession(
   throw new Error('unreachable: the provider plan always ends with cpu');
 }
 
-export interface FloatTensor {
-  data: Float32Array;
-  dims: number[];
-}
-
 /** Runs with float32 feeds in input order; returns float32 outputs in output order. */
-export async function runSession(session: ort.InferenceSession, feeds: FloatTensor[]): Promise<FloatTensor[]> {
+export async function runSession(session: ort.InferenceSession, feeds: Tensor[]): Promise<Tensor[]> {
   const named: Record<string, ort.Tensor> = {};
   session.inputNames.forEach((name, i) => {
     named[name] = new ort.Tensor('float32', feeds[i].data, feeds[i].dims);
