@@ -77,6 +77,14 @@ def diffuse_energy_ratio(foa_ir: np.ndarray, start: int, stop: int | None = None
     return float(np.sum(seg[1:] ** 2) / np.sum(seg[0] ** 2))
 
 
+def clarity_db(ir_channel: np.ndarray, rate: int, delay: float | None = None, early_ms: float = 50.0) -> float:
+    """C50 (default) / C80: energy up to ``early_ms`` after the direct sound over the energy after it."""
+    d0 = int(round(delay)) if delay is not None else direct_path_index(ir_channel, rate)
+    split = d0 + int(round(early_ms * rate / 1000.0))
+    e = ir_channel.astype(np.float64) ** 2
+    return float(10 * np.log10(e[:split].sum() / max(float(e[split:].sum()), 1e-30)))
+
+
 def drr_db(ir_channel: np.ndarray, rate: int, delay: float | None = None, half_window_s: float = 0.0025) -> float:
     d0 = int(round(delay)) if delay is not None else int(np.argmax(np.abs(ir_channel)))
     half = int(round(half_window_s * rate))

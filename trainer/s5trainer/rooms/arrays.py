@@ -1,4 +1,5 @@
-"""Receiver formats: first-order Ambisonics (ACN/SN3D) and omnidirectional 4-mic arrays.
+"""Receiver formats: first-order Ambisonics (ACN/SN3D), omnidirectional 4-mic arrays and simulated
+A-format microphones (tetrahedral first-order capsules converted to ACN/SN3D, ``afmt.py``).
 
 Angles: azimuth counter-clockwise from +x (towards +y), elevation up from the x-y plane, both
 in degrees; a unit vector is ``(cos el cos az, cos el sin az, sin el)``.
@@ -16,11 +17,20 @@ FOA_CHANNELS = ("W", "Y", "Z", "X")
 
 @dataclass(frozen=True)
 class ArraySpec:
-    """``kind`` is ``"foa"`` (ACN/SN3D B-format) or ``"omni"`` (4 omni capsules at ``offsets``)."""
+    """``kind`` is ``"foa"`` (ACN/SN3D B-format), ``"omni"`` (4 omni capsules at ``offsets``) or
+    ``"afmt"`` (4 first-order capsules ``a + (1 - a) cos(theta)`` at ``offsets``, pointing outwards,
+    converted to ACN/SN3D like a tetrahedral Ambisonics microphone: the output is B-format)."""
 
     kind: str
     name: str
     offsets: np.ndarray | None = None  # (4, 3) metres, relative to the array centre
+    directivity: float | None = None   # afmt: a in a + (1 - a) cos(theta) (0.5 = cardioid)
+    eq: bool = True                    # afmt: diffuse-field equalisation of the A->B conversion
+
+    @property
+    def output_format(self) -> str:
+        """Channel format of the simulated IR: ``foa`` (ACN/SN3D) for foa and afmt, else ``other``."""
+        return "foa" if self.kind in ("foa", "afmt") else "other"
 
     @property
     def max_radius(self) -> float:
@@ -61,12 +71,32 @@ def square(side: float) -> ArraySpec:
     return ArraySpec("omni", f"square:{side:g}", offsets)
 
 
+def tetra_afmt(radius: float = 0.015, directivity: float = 0.5, eq: bool = True) -> ArraySpec:
+    """Simulated tetrahedral Ambisonics microphone: first-order capsules FLU, FRD, BLD, BRU at
+    ``radius`` pointing outwards, converted to ACN/SN3D B-format (``afmt.py``)."""
+    if not 0.0 < radius < 0.2 or not 0.0 < directivity <= 1.0:
+        raise S5Error(f"afmt needs 0 < radius < 0.2 m and 0 < a <= 1, got {radius}, {directivity}")
+    name = f"afmt:{radius:g}:{directivity:g}" + ("" if eq else ":flat")
+    return ArraySpec("afmt", name, tetrahedral(radius).offsets, float(directivity), bool(eq))
+
+
 def parse_array(text: str) -> ArraySpec:
-    """``foa`` | ``tetra[:RADIUS]`` | ``square:SIDE`` | ``geom:x1,y1,z1,...,x4,y4,z4`` (metres)."""
+    """``foa`` | ``tetra[:RADIUS]`` | ``square:SIDE`` | ``geom:x1,y1,z1,...,x4,y4,z4`` (metres) |
+    ``afmt[:RADIUS[:A[:flat]]]`` (tetrahedral A-format microphone converted to FOA; default
+    radius 0.015 m, cardioid a = 0.5, diffuse-field equalised unless ``flat``)."""
     kind, _, arg = text.partition(":")
     try:
         if kind == "foa" and not arg:
             return FOA
+        if kind in ("afmt", "tetra-cardioid"):
+            parts = [p for p in arg.split(":") if p] if arg else []
+            eq = True
+            if parts and parts[-1] in ("flat", "eq"):
+                eq = parts.pop() == "eq"
+            if len(parts) <= 2:
+                radius = float(parts[0]) if parts else 0.015
+                a = float(parts[1]) if len(parts) > 1 else (0.5 if kind == "afmt" else 0.5)
+                return tetra_afmt(radius, a, eq)
         if kind == "tetra":
             return tetrahedral(float(arg) if arg else 0.042)
         if kind == "square" and arg:
@@ -80,5 +110,5 @@ def parse_array(text: str) -> ArraySpec:
         pass
     raise S5Error(
         f"bad array spec {text!r}; accepted: foa, tetra[:RADIUS_M], square:SIDE_M, "
-        "geom:x1,y1,z1,x2,y2,z2,x3,y3,z3,x4,y4,z4"
+        "geom:x1,y1,z1,x2,y2,z2,x3,y3,z3,x4,y4,z4, afmt[:RADIUS_M[:A][:flat]]"
     )

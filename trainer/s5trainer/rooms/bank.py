@@ -20,7 +20,7 @@ from ..audio import write_json
 from ..errors import DataError
 from .arrays import parse_array, unit_vector
 from .materials import BAND_CENTERS_HZ, MID_BANDS
-from .simulate import design_room, simulate_ir
+from .simulate import TailField, design_room, simulate_ir
 
 BANK_FORMAT = "s5-rooms"
 BANK_VERSION = 1
@@ -69,36 +69,69 @@ class BankParams:
     t60_max: float
     max_seconds: float
     simulator: int = SIMULATOR_VERSION
+    profile: str = "default"         # profiles.py; "default" keeps the original rooms bit for bit
+    afmt_share: float = 0.0          # real profile: share of rooms received by a simulated A-format mic
+
+    def as_dict(self) -> dict:
+        """Stored in every room's metadata (a stored room is reused only if it matches). Fields
+        added after version 1 are left out at their defaults, so existing banks stay valid."""
+        d = dict(self.__dict__)
+        if d["profile"] == "default" and d["afmt_share"] == 0.0:
+            del d["profile"], d["afmt_share"]
+        return d
 
 
-def _room_id(seed: int, index: int) -> str:
-    return f"sim{seed}_{index:05d}"
+def _room_id(seed: int, index: int, profile: str = "default") -> str:
+    return f"sim{seed}_{index:05d}" if profile == "default" else f"{profile}{seed}_{index:05d}"
 
 
 def simulate_room(params: BankParams, index: int, out_dir: str) -> dict:
     """Simulate room ``index`` of the bank and write ``<id>.npy`` + ``<id>.json``; returns metadata."""
-    rid = _room_id(params.seed, index)
+    rid = _room_id(params.seed, index, params.profile)
     meta_path = Path(out_dir) / f"{rid}.json"
     if meta_path.exists() and (Path(out_dir) / f"{rid}.npy").exists():
         meta = json.loads(meta_path.read_text())
-        if meta.get("params") == params.__dict__:
+        if meta.get("params") == params.as_dict():
             return meta
     rng = np.random.default_rng([params.seed, index])
-    dims, t60, mic = sample_room(rng, (params.t60_min, params.t60_max))
-    room = design_room(dims, t60, rng)
-    array = parse_array(params.array)
+    real = params.profile == "real"
+    receiver = None
+    if real:
+        from .profiles import sample_position_real, sample_receiver, sample_room_real
+
+        dims, t60, mic = sample_room_real(rng, (params.t60_min, params.t60_max))
+        room = design_room(dims, t60, rng)
+        # own stream: the receiver draw must not depend on how many numbers the room took
+        receiver = sample_receiver(np.random.default_rng([params.seed, index, 0xAF]), params.afmt_share, params.array)
+        array = parse_array(receiver.get("array", params.array))
+        cap_gain = (10 ** (np.array(receiver["capsule_gain_db"]) / 20) if receiver["kind"] == "afmt" else None)
+        # one tail field per room, long enough for the longest IR the room can produce
+        n_field = int(np.ceil(min(params.max_seconds, 0.05 + float(room.t60_bands.max()) + 0.2) * params.rate))
+        sim_kw = {"tail": "images", "capsule_gain": cap_gain, "tail_field": TailField(n_field)}
+        draw_position = sample_position_real
+    elif params.profile == "default":
+        dims, t60, mic = sample_room(rng, (params.t60_min, params.t60_max))
+        room = design_room(dims, t60, rng)
+        array = parse_array(params.array)
+        if array.kind == "afmt":
+            receiver = {"kind": "afmt", "array": array.name}
+        sim_kw = {}
+        draw_position = sample_position
+    else:
+        raise DataError(f"unknown room profile {params.profile!r}; accepted: default, real")
     offset = rng.uniform(0.0, 360.0)
-    positions, results = [], []
+    positions, results, attempts = [], [], []
     for k in range(params.n_positions):
-        for _attempt in range(20):
-            p = sample_position(rng, dims, mic, k, params.n_positions, offset)
-            res = simulate_ir(room, p, mic, params.rate, rng, array=array, max_seconds=params.max_seconds)
+        for attempt in range(20):
+            p = draw_position(rng, dims, mic, k, params.n_positions, offset)
+            res = simulate_ir(room, p, mic, params.rate, rng, array=array, max_seconds=params.max_seconds, **sim_kw)
             # as in measured RIRs, the direct path must be the largest (signed) sample of channel 0,
             # otherwise the official dry-reference window would centre on a reflection cluster
             if abs(int(np.argmax(res.ir[0])) - res.delay_samples) <= 2:
                 break
         positions.append(p)
         results.append(res)
+        attempts.append(attempt + 1)
     n = max(r.ir.shape[1] for r in results)
     irs = np.zeros((len(results), 4, n), np.float32)
     for i, r in enumerate(results):
@@ -108,8 +141,9 @@ def simulate_room(params: BankParams, index: int, out_dir: str) -> dict:
     os.replace(tmp, Path(out_dir) / f"{rid}.npy")
     t60_bands = room.t60_bands
     meta = {
-        "id": rid, "split": split_of_index(index), "source": "simulated", "params": params.__dict__,
-        "rate": params.rate, "array": array.name, "file": f"{rid}.npy", "n_samples": int(n),
+        "id": rid, "split": split_of_index(index), "source": "simulated", "params": params.as_dict(),
+        "rate": params.rate, "array": array.name if array.kind != "afmt" else "foa", "file": f"{rid}.npy",
+        "n_samples": int(n),
         "dims_m": [round(float(v), 4) for v in dims], "materials": list(room.materials),
         "t60_target_s": round(t60, 4), "t60_mid_s": round(room.t60_mid, 4),
         "t60_bands_s": {str(int(f)): round(float(t), 4) for f, t in zip(BAND_CENTERS_HZ, t60_bands)},
@@ -122,6 +156,17 @@ def simulate_room(params: BankParams, index: int, out_dir: str) -> dict:
             for i, (p, r) in enumerate(zip(positions, results))
         ],
     }
+    if receiver is not None and receiver["kind"] != "foa":
+        meta["receiver"] = receiver
+    if real:
+        from .analysis import clarity_db
+
+        meta["profile"] = "real"
+        meta["volume_m3"] = round(float(np.prod(dims)), 1)
+        meta["receiver"] = receiver
+        for pm, r, a in zip(meta["positions"], results, attempts):
+            pm["c50_db"] = round(clarity_db(r.ir[0], r.rate, r.delay_samples), 2)
+            pm["attempts"] = a
     write_json(meta_path, meta)
     return meta
 
@@ -132,12 +177,20 @@ def _simulate_room_star(args):
 
 def build_bank(out_dir, n_rooms: int, seed: int, *, rate: int = 32000, n_positions: int = 16,
                array: str = "foa", t60_range=(0.2, 1.0), max_seconds: float = 2.0,
-               jobs: int | None = None, progress=None) -> dict:
-    """Simulate ``n_rooms`` rooms into ``out_dir`` (incremental) and write ``rooms.json``."""
+               jobs: int | None = None, progress=None, profile: str = "default",
+               afmt_share: float = 0.0) -> dict:
+    """Simulate ``n_rooms`` rooms into ``out_dir`` (incremental) and write ``rooms.json``.
+
+    ``profile`` (``profiles.py``): ``default`` or ``real``; ``afmt_share`` (real profile, FOA banks):
+    share of rooms received by a simulated tetrahedral A-format microphone (still ACN/SN3D)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if profile not in ("default", "real"):
+        raise DataError(f"unknown room profile {profile!r}; accepted: default, real")
+    if afmt_share and profile != "real":
+        raise DataError("afmt_share needs the real profile")
     params = BankParams(seed, rate, n_positions, parse_array(array).name, float(t60_range[0]),
-                        float(t60_range[1]), float(max_seconds))
+                        float(t60_range[1]), float(max_seconds), profile=profile, afmt_share=float(afmt_share))
     jobs = jobs or os.cpu_count() or 1
     tasks = [(params, i, str(out)) for i in range(n_rooms)]
     metas = []
@@ -152,8 +205,12 @@ def build_bank(out_dir, n_rooms: int, seed: int, *, rate: int = 32000, n_positio
                 metas.append(m)
                 if progress:
                     progress(k + 1, n_rooms)
-    index = {"format": BANK_FORMAT, "version": BANK_VERSION, "rate": rate, "array": params.array,
+    index = {"format": BANK_FORMAT, "version": BANK_VERSION, "rate": rate,
+             "array": params.array if not params.array.startswith("afmt") else "foa",
              "seed": seed, "rooms": metas}
+    if profile != "default":
+        index["profile"] = profile
+        index["afmt_share"] = float(afmt_share)
     write_json(out / "rooms.json", index)
     return index
 

@@ -10,6 +10,17 @@ Pipeline for a source/receiver pair in a shoebox:
    diffuse (independent channels, Y/Z/X scaled by 1/sqrt(3) so (Y²+Z²+X²)/W² = 1), array tails
    are sums of plane waves (correct inter-capsule coherence);
 4. the per-band signals go through a linear-phase filterbank whose bands sum to an impulse.
+
+Options used by the ``real`` bank profile (``profiles.py``; the defaults reproduce the original
+output bit for bit):
+* ``tail="images"``: the FOA tail is a sum of ``N_TAIL_WAVES`` independent plane waves whose
+  directions are drawn from the late images (energy-weighted, half of them isotropic), so the
+  tail keeps (Y²+Z²+X²)/W² = 1 but inherits the room's anisotropy (e.g. less vertical energy over
+  an absorbing floor/ceiling) and a small residual intensity, as measured responses show;
+* ``array`` of kind ``afmt``: every image reaches each of the 4 first-order capsules at its own
+  distance with the capsule's directivity gain, the tail is a plane-wave field at the capsules,
+  and the capsule signals go through the A->B conversion (``afmt.py``, optional per-capsule gain
+  mismatch ``capsule_gain``): the IR is B-format "as a real microphone gives it".
 """
 from __future__ import annotations
 
@@ -18,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import fft as sfft
 
+from . import afmt as _afmt
 from . import bands as _bands
 from .arrays import FOA, ArraySpec, direction_of, foa_gains
 from .ism import fractional_delay_matrix, image_sources
@@ -26,6 +38,7 @@ from .materials import (AIR_ABSORPTION_PER_M, MID_BANDS, SPEED_OF_SOUND, absorpt
 
 FADE_S = 0.005
 LEVEL_WINDOW_S = 0.02
+N_TAIL_WAVES = 64
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,59 @@ def _diffuse_noise(array: ArraySpec, n: int, rate: int, rng: np.random.Generator
     return out / out[0].std()
 
 
+def _tail_directions(rng: np.random.Generator, dirs: np.ndarray | None, weights: np.ndarray | None,
+                     n_waves: int = N_TAIL_WAVES, isotropic_share: float = 0.5) -> np.ndarray:
+    """Unit directions of the tail's plane waves: ``isotropic_share`` uniform on the sphere, the
+    rest drawn from ``dirs`` with probability ``weights`` (the late images), slightly jittered."""
+    out = rng.standard_normal((n_waves, 3))
+    n_img = int(round(n_waves * (1.0 - isotropic_share))) if dirs is not None and len(dirs) else 0
+    if n_img:
+        p = weights / weights.sum()
+        pick = rng.choice(len(dirs), n_img, p=p)
+        out[:n_img] = dirs[pick] + 0.15 * out[:n_img]
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _plane_wave_noise(array: ArraySpec, dirs: np.ndarray, n: int, rate: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """``(4, n)`` field of independent white plane waves from ``dirs``: FOA gains (coincident
+    receiver) or, for capsule arrays, each capsule with its own lead time and directivity."""
+    if array.kind == "foa":
+        s = rng.standard_normal((len(dirs), n))
+        return foa_gains(dirs).T @ s
+    nfft = sfft.next_fast_len(n)
+    freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
+    spec = (rng.standard_normal((len(dirs), len(freqs))) + 1j * rng.standard_normal((len(dirs), len(freqs))))
+    lead = dirs @ array.offsets.T / SPEED_OF_SOUND
+    gain = np.ones_like(lead) if array.kind != "afmt" else _afmt.capsule_gains(array.directivity, dirs)
+    # single precision for the (waves x bins) phase terms: the tail is noise, 1e-7 errors are moot
+    spec = spec.astype(np.complex64)
+    f32 = (2 * np.pi * freqs).astype(np.float32)
+    out = np.empty((4, len(freqs)), np.complex64)
+    for m in range(4):
+        ph = np.outer(lead[:, m].astype(np.float32), f32)
+        out[m] = (gain[:, m].astype(np.float32) @ (spec * (np.cos(ph) + 1j * np.sin(ph)).astype(np.complex64)))
+    return sfft.irfft(out.astype(np.complex128), nfft, axis=-1)[:, :n]
+
+
+class TailField:
+    """One plane-wave tail field per room, shared by its source positions (``simulate_ir(...,
+    tail_field=...)``): the first call draws the waves (directions from that position's late images)
+    over ``length`` samples; every call returns an excerpt at a random circular offset. Offsets of
+    a white field more than a few samples apart are uncorrelated, so the positions' tails stay
+    independent in practice, at a fraction of the cost of drawing 64 waves per position."""
+
+    def __init__(self, length: int):
+        self.length = int(length)
+        self.field: np.ndarray | None = None
+
+    def get(self, array: ArraySpec, dirs_fn, n: int, rate: int, rng: np.random.Generator) -> np.ndarray:
+        if self.field is None or self.field.shape[1] < n:
+            self.field = _plane_wave_noise(array, dirs_fn(), max(self.length, n), rate, rng)
+        shift = int(rng.integers(self.field.shape[1]))
+        return np.roll(self.field, -shift, axis=1)[:, :n]
+
+
 def _decay_correction(t_arr: np.ndarray, log_amp: np.ndarray, t_direct: float, t_mix: float,
                       t60: np.ndarray, bin_s: float = 0.004) -> np.ndarray:
     """Per-band amplitude decay rate (1/s) that makes the image energy decay at the band's T60.
@@ -113,13 +179,20 @@ def _decay_correction(t_arr: np.ndarray, log_amp: np.ndarray, t_direct: float, t
 
 def simulate_ir(room: Room, src, mic, rate: int, rng: np.random.Generator, *,
                 array: ArraySpec = FOA, t_early: float | None = None, max_seconds: float = 2.0,
-                length_factor: float = 1.0) -> SimulatedIR:
+                length_factor: float = 1.0, tail: str = "iid", capsule_gain=None,
+                tail_field: TailField | None = None) -> SimulatedIR:
     """Simulate the 4-channel impulse response from ``src`` to the receiver centred at ``mic``.
 
     The IR lasts ``direct delay + length_factor * max(T60)`` (capped at ``max_seconds``). Images
     are kept for ``t_early`` after the direct sound (default ``0.15 * T60_mid`` within [20, 80] ms:
     in short, unevenly damped rooms a longer image part would dominate the decay curve).
+    ``tail``: ``iid`` (independent FOA channels; omni arrays: isotropic plane waves) or ``images``
+    (plane waves from the late images' directions, see the module docstring). ``capsule_gain``:
+    linear per-capsule gains of an ``afmt`` receiver (mismatch), applied before the conversion.
+    ``tail_field``: a ``TailField`` shared by the positions of one room (plane-wave tails only).
     """
+    if tail not in ("iid", "images"):
+        raise ValueError(f"unknown tail model {tail!r}; accepted: iid, images")
     if t_early is None:
         t_early = float(np.clip(0.15 * room.t60_mid, 0.02, 0.08))
     c = SPEED_OF_SOUND
@@ -144,6 +217,7 @@ def simulate_ir(room: Room, src, mic, rate: int, rng: np.random.Generator, *,
                                             direct / c, t_mix, t60)[None, :] * (r_center / c - direct / c)[:, None]
 
     receivers = [np.zeros(3)] if array.kind == "foa" else list(array.offsets)
+    afmt = array.kind == "afmt"
     per_channel = []   # list of (B, N) arrays, one per output channel
     level_ref = None
     for i, off in enumerate(receivers):
@@ -161,6 +235,9 @@ def simulate_ir(room: Room, src, mic, rate: int, rng: np.random.Generator, *,
             gains = foa_gains(rel / r[:, None])                         # (K, 4)
             for ch in range(4):
                 per_channel.append(np.asarray((delay_mat.T @ (amp_w * gains[:, ch:ch + 1])).T))
+        elif afmt:   # first-order capsule pointing along its offset, arrival direction rel / r
+            g = _afmt.capsule_gains(array.directivity, rel / r[:, None])[:, i]
+            per_channel.append(np.asarray((delay_mat.T @ (amp_w * g[:, None])).T))
         else:
             per_channel.append(np.asarray((delay_mat.T @ amp_w).T))
     sig = np.stack(per_channel, 1)                                      # (B, 4, N)
@@ -176,7 +253,20 @@ def simulate_ir(room: Room, src, mic, rate: int, rng: np.random.Generator, *,
     taps = fb.shape[1]
     nfft = sfft.next_fast_len(n_out + taps - 1, real=True)
     fb_spec = sfft.rfft(fb, nfft, axis=-1)                              # (B, F)
-    noise = _diffuse_noise(array, n_out, rate, rng)
+    joint = tail == "images" or afmt
+    if joint:   # a plane-wave field: one scale per band for all channels keeps their relations
+        late = (r_center / c >= t_mix - 0.5 * t_early) & (r_center / c < t_mix)
+        img_dirs = (images[late] - mic) / r_center[late, None]
+        img_w = np.exp(2 * (log_refl[late, MID_BANDS[0]] - np.log(r_center[late])))
+
+        def dirs_fn():
+            return _tail_directions(rng, img_dirs, img_w) if tail == "images" else _tail_directions(rng, None, None)
+        if tail_field is not None:
+            noise = tail_field.get(array, dirs_fn, n_out, rate, rng)
+        else:
+            noise = _plane_wave_noise(array, dirs_fn(), n_out, rate, rng)
+    else:
+        noise = _diffuse_noise(array, n_out, rate, rng)
     band_noise = sfft.irfft(sfft.rfft(noise, nfft, axis=-1)[None] * fb_spec[:, None], nfft,
                             axis=-1)[:, :, taps // 2: taps // 2 + n_out]  # (B, 4, N)
     gains = np.array([1.0, 1 / np.sqrt(3), 1 / np.sqrt(3), 1 / np.sqrt(3)]) if array.kind == "foa" else np.ones(4)
@@ -185,12 +275,27 @@ def simulate_ir(room: Room, src, mic, rate: int, rng: np.random.Generator, *,
     for b in range(n_bands):
         decay = np.exp(-6.9078 * np.maximum(t - t_mix, 0.0) / t60[b]) * ramp
         w = decay ** 2                                                   # normalise where the energy is
+        if joint:
+            # FOA: W carries the pressure; afmt: the mean capsule power of a diffuse field is
+            # a² + (1 - a)²/3 times the pressure power, whatever the field's anisotropy
+            if afmt:
+                ref = array.directivity ** 2 + (1 - array.directivity) ** 2 / 3.0
+                rms = np.sqrt(np.mean((band_noise[b] ** 2) @ w) / w.sum() / ref) + 1e-30
+            else:
+                rms = np.sqrt((band_noise[b, 0] ** 2 @ w) / w.sum()) + 1e-30
+            tail += (np.sqrt(density[b] * band_fraction[b]) / rms) * decay[None, :] * band_noise[b]
+            continue
         rms = np.sqrt((band_noise[b] ** 2 @ w) / w.sum()) + 1e-30        # (4,)
         tail += (np.sqrt(density[b] * band_fraction[b]) * gains / rms)[:, None] * decay[None, :] * band_noise[b]
 
     spec = sfft.rfft(sig, nfft, axis=-1)
     spec = np.einsum("bcf,bf->cf", spec, fb_spec)
     ir = sfft.irfft(spec, nfft, axis=-1)[:, taps // 2: taps // 2 + n_out] + tail
+    if afmt:   # capsule signals -> B-format, like the microphone's converter
+        nfft_b = sfft.next_fast_len(n_out + 1024, real=True)
+        spec_b = _afmt.a_to_b(sfft.rfft(ir, nfft_b, axis=-1), float(np.linalg.norm(array.offsets[0])),
+                              array.directivity, rate, nfft_b, array.eq, capsule_gain)
+        ir = sfft.irfft(spec_b, nfft_b, axis=-1)[:, :n_out]
 
     delay = direct / c * rate
     az, el = direction_of(src - mic)

@@ -80,6 +80,69 @@ def import_wav_folder(folder, out_dir, *, fmt: str = "acn-sn3d", rate: int = 320
     return _write_room(Path(out_dir), f"wav_{folder.name}", arr, rate, positions, split, "wav", str(folder))
 
 
+def rotation_targets(n: int, seed: int, el_range=(-20.0, 40.0)) -> list[tuple[float, float, float]]:
+    """``n`` (azimuth, elevation, roll) in degrees: azimuths on a golden-angle spiral with a seeded
+    offset (evenly spread for any ``n``), elevations stratified over ``el_range`` in shuffled
+    order, rolls uniform (they turn the reflection pattern about the direct sound)."""
+    rng = np.random.default_rng([int(seed), 0x207])
+    offset = rng.uniform(0.0, 360.0)
+    golden = 180.0 * (3.0 - np.sqrt(5.0))
+    az = (offset + golden * np.arange(n)) % 360.0
+    az = np.where(az > 180.0, az - 360.0, az)
+    lo, hi = el_range
+    el = lo + (hi - lo) * (rng.permutation(n) + rng.uniform(0.0, 1.0, n)) / n
+    roll = rng.uniform(-180.0, 180.0, n)
+    return [(float(a), float(e), float(r)) for a, e, r in zip(az, el, roll)]
+
+
+def rotate_ir_to(ir: np.ndarray, direct: tuple[float, float], target: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate an ACN/SN3D IR whose direct sound comes from ``direct`` = (az, el) so that it comes
+    from ``target`` = (az, el, roll): roll about the direct sound, then the direct sound moved to
+    the target. Exact for first order. Returns the rotated IR and the 3x3 rotation."""
+    from .rotation import foa_rotation, rotate_foa
+
+    az0, el0 = direct
+    az, el, roll = target
+    r = foa_rotation(az, el, roll) @ foa_rotation(0.0, -el0, 0.0) @ foa_rotation(-az0, 0.0, 0.0)
+    return rotate_foa(ir, r), r
+
+
+def import_rotated(path, out_dir, *, fmt: str = "acn-sn3d", rate: int = 32000, rotations: int = 24,
+                   seed: int = 0, split: str = "train", room_id: str | None = None,
+                   el_range=(-20.0, 40.0)) -> dict:
+    """One measured FOA IR rotated to ``rotations`` directions: the positions of one room.
+
+    Rotation of a first-order response is exact (a 3x3 matrix on X, Y, Z), so each rotation is a
+    real response with its direct sound (and every reflection) from another direction. The
+    direct-path direction of the original is measured from its intensity vector; each position
+    stores the rotated direction (``rotation_targets``) and the 3x3 matrix used."""
+    path = Path(path)
+    x, sr = read_audio(path)
+    if x.shape[0] != 4:
+        raise DataError(f"{path}: {x.shape[0]} channels; an FOA impulse response needs exactly 4")
+    ir = resample(to_acn_sn3d(np.asarray(x, np.float64), fmt), sr, rate) if sr != rate else \
+        to_acn_sn3d(np.asarray(x, np.float64), fmt)
+    peak = direct_path_index(ir[0], rate)
+    direct = intensity_doa(ir, peak)
+    arr = np.zeros((rotations, 4, ir.shape[1]), np.float32)
+    positions = []
+    for i, target in enumerate(rotation_targets(rotations, seed, el_range)):
+        rot, r = rotate_ir_to(ir, direct, target)
+        arr[i] = rot
+        u = r @ unit_vector(*direct)
+        az, el = direction_of(u)
+        positions.append({"index": i, "xyz_m": [round(float(v), 4) for v in u], "azimuth_deg": round(az, 3),
+                          "elevation_deg": round(el, 3), "distance_m": None, "delay_samples": float(peak),
+                          "drr_db": round(drr_db(ir[0], rate, peak), 2), "direction_estimated": True,
+                          "rotation": [[round(float(v), 6) for v in row] for row in r],
+                          "roll_deg": round(target[2], 3)})
+    rid = room_id or f"rot_{path.stem}"
+    meta = _write_room(Path(out_dir), rid, arr, rate, positions, split, "rotated-ir", str(path))
+    meta["source_direction_deg"] = [round(direct[0], 3), round(direct[1], 3)]
+    meta["rotation_seed"] = int(seed)
+    return meta
+
+
 def _sofa_attr(f, name: str, default: str) -> str:
     for obj in (f.attrs, f["Data.IR"].attrs if "Data.IR" in f else {}):
         for key in obj:
