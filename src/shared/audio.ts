@@ -36,13 +36,28 @@ export const WriteEncodingSchema = z.enum(WRITE_ENCODINGS);
 export type WriteEncoding = z.infer<typeof WriteEncodingSchema>;
 
 /**
- * Diffuse-energy ratio (Y²+Z²+X²)/W² measured in 300–3000 Hz: ≈1 for SN3D, ≈2 for FuMa/maxN,
- * ≈3 for N3D (spec-2026 §2.1). `suggested` is the format the ratio points to.
+ * The channel-format check of a 4-channel B-format file (docs/audio.md "Channel-format hint").
+ * Normalisation: the diffuse-energy ratio (Y²+Z²+X²)/W² in 300–3000 Hz, ≈1 SN3D, ≈2 FuMa, ≈3 N3D
+ * (spec-2026 §2.1) — reported only, since real arrays range from 1 to 4.4. Channel order (ACN
+ * W Y Z X vs FuMa W X Y Z): measured only when one candidate height channel is far below the
+ * other dipoles. `suggested` is set only when that measured order contradicts an assumed format;
+ * a declared format is never questioned.
  */
 export const FormatHintSchema = z.object({
   ratio: z.number(),
-  suggested: ChannelFormatSchema,
+  /** Band energy of file channels 2, 3 and 4 in dB of their total (≥ −120). */
+  dipoleDb: z.array(z.number()).length(3),
+  /** The channel order a quiet height channel points to; null when it cannot be told. */
+  order: z.enum(['acn', 'fuma']).nullable(),
+  confidence: z.enum(['high', 'moderate']).nullable(),
+  /** A format to offer in one click; null unless a measured order contradicts an assumed format. */
+  suggested: ChannelFormatSchema.nullable(),
+  /** false when the measured order contradicts the format in use. */
   agrees: z.boolean(),
+  /** The ratio lies in the band of the format in use's normalisation. */
+  ratioFits: z.boolean(),
+  /** 'warning': measured contradiction; 'note': assumed, order unknown, ratio unusual; else 'ok'. */
+  level: z.enum(['ok', 'note', 'warning']),
   message: z.string(),
 });
 export type FormatHint = z.infer<typeof FormatHintSchema>;

@@ -83,23 +83,44 @@ describe('Scene view', () => {
     expect(problems).toEqual([]);
   });
 
-  it('flags a format mismatch and re-opens the file with a declared channel format', async () => {
+  it('offers a measured channel order, never a reorder from the ratio alone, and re-opens with a declared format', async () => {
     const { page, problems } = await harness.openPage();
-    // This room response is traditional B-format (W X Y Z, W at -3 dB; see its .txt): read as the
-    // default ACN/SN3D, the engine's energy check disagrees and suggests FuMa.
+    // This room response is traditional B-format (W X Y Z, W at -3 dB; see its .txt). Its ratio
+    // reads FuMa's ≈2 but no dipole channel is quiet, so the order cannot be measured: a note,
+    // and no one-click reorder.
     await openByPath(page, ROOM_44K);
     expect(await page.getByTestId('info-channel-format').innerText()).toContain('assumed');
     const hint = page.getByTestId('info-format-hint');
-    expect(await hint.getAttribute('data-agrees')).toBe('false');
+    expect(await hint.getAttribute('data-level')).toBe('note');
+    expect(await hint.getAttribute('data-suggested')).toBe('');
+    expect(await page.getByTestId('apply-format-hint').count()).toBe(0);
+
+    // The soundscape's Z channel (channel 4) is empty: FuMa order measured, offered in one click.
+    await openByPath(page, SOUNDSCAPE_OGG);
+    await expect.poll(() => hint.getAttribute('data-level'), { timeout: 60_000 }).toBe('warning');
+    expect(await hint.getAttribute('data-order')).toBe('fuma');
     expect(await page.getByTestId('apply-format-hint').innerText()).toContain('FuMa');
     await page.screenshot({ path: path.join(repoRoot, 'test-results/scene-format.png') });
-
-    await page.getByTestId('channel-format-select').selectOption('foa-fuma');
-    await expect.poll(() => page.getByTestId('info-channel-format').innerText()).toContain('declared');
+    await page.getByTestId('apply-format-hint').click();
+    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 60_000 }).toContain('declared');
+    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
     expect(await page.getByTestId('info-channel-format').innerText()).toContain('FuMa');
     expect(await page.getByTestId('channel-format-select').inputValue()).toBe('foa-fuma');
-    expect(await hint.getAttribute('data-agrees')).toBe('true');
+    expect(await hint.getAttribute('data-level')).toBe('ok');
+    expect(await page.getByTestId('format-hint-declared').innerText()).toContain('FuMa');
     expect(await page.getByTestId('apply-format-hint').count()).toBe(0);
+
+    // Declaring on the room response is remembered: reopening it from Recent reads it as FuMa.
+    await openByPath(page, ROOM_44K);
+    await page.getByTestId('channel-format-select').selectOption('foa-fuma');
+    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 60_000 }).toContain('declared');
+    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
+    await openByPath(page, BAMBOO_48K);
+    await page.locator(`[data-testid="recent-file"][title="${ROOM_44K}"]`).click();
+    await waitForOpen(page, path.basename(ROOM_44K));
+    expect(await page.getByTestId('channel-format-select').inputValue()).toBe('foa-fuma');
+    expect(await page.getByTestId('info-channel-format').innerText()).toContain('declared');
+    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
     expect(await page.getByTestId('waveform-lane-label').allInnerTexts()).toEqual(['W', 'Y', 'Z', 'X']);
     expect(problems).toEqual([]);
   });

@@ -18,13 +18,24 @@
  *                  (the matrix is exact for coincident capsules, i.e. below a few kHz for real arrays).
  *   mono / other   not converted (not FOA)
  *
- * The hint: for any sound field in SN3D, E[X²+Y²+Z²] = E[W²] (a single plane wave gives equality
- * sample by sample; a diffuse field gives it in expectation). FuMa's W is 3 dB down, so the ratio
- * is 2; N3D dipoles are √3 larger, so it is 3. The ratio is measured in 300–3000 Hz (below, real
+ * The hint answers two questions separately, because they are measured in different ways:
+ *
+ * Normalisation — for any sound field in SN3D, E[X²+Y²+Z²] = E[W²] (a single plane wave gives
+ * equality sample by sample; a diffuse field gives it in expectation). FuMa's W is 3 dB down, so
+ * the ratio is 2; N3D dipoles are √3 larger, so it is 3. Measured in 300–3000 Hz (below, real
  * arrays' dipoles are noisy; above, spatial aliasing) with a 4th-order Butterworth band-pass made
- * of four RBJ biquads, over at most the first 30 s. Decision boundaries are the geometric means of
- * neighbouring ideals: < √2 → SN3D, < √6 → FuMa, else N3D. Tetrahedral A-format, whose four
- * capsule signals have similar energies, also reads ≈3, which the N3D message mentions.
+ * of four RBJ biquads, over at most the first 30 s. The ratio does not depend on the order of the
+ * three dipole channels, so it says nothing about channel order, and real recordings of one
+ * format read anywhere from 1 to 4.4: it is reported, never acted on.
+ *
+ * Channel order — ACN stores W Y Z X, FuMa W X Y Z, so the two disagree about which channel is
+ * the height channel Z (file channel 3 for ACN, 4 for FuMa) and reading one as the other rotates
+ * the scene. Most recordings are made with their sources near the horizon, where Z carries
+ * little energy. So when exactly one of those two channels is far below the other dipoles while
+ * the other candidate is not, the order is measured: the quiet one is taken as Z, "high" when it is
+ * ≥ 20 dB below the dipoles' total (an encoder's empty Z reads −70 dB or less), "moderate" from
+ * 12 dB. The assumption is stated in the message: a file whose sources are all high up can fool
+ * it, which is why only an assumed format is questioned and a declared one never is.
  */
 import { CHANNEL_FORMAT_NAMES, type ChannelFormat, type FormatHint } from '../../shared/audio';
 
@@ -120,9 +131,8 @@ export const HINT_BAND_HZ = [300, 3000] as const;
 export const HINT_MAX_SECONDS = 30;
 
 /**
- * Accumulates band-limited (300–3000 Hz) energy of channel 0 and of channels 1–3, block by block,
- * so the hint can be measured while streaming a file once. Feed raw file channels (before any
- * conversion); the ratio does not depend on the order of the three dipole channels.
+ * Accumulates band-limited (300–3000 Hz) energy of each of the 4 channels, block by block, so the
+ * hint can be measured while streaming a file once. Feed raw file channels (before any conversion).
  */
 export class FormatHintMeter {
   private readonly sections: Biquad[];
@@ -176,6 +186,16 @@ export class FormatHintMeter {
     this.seen += n;
   }
 
+  /** In-band energy per channel so far (after the start-up skip). */
+  energies(): readonly number[] {
+    return Array.from(this.energy);
+  }
+
+  /** Seconds of audio measured (after the start-up skip). */
+  get secondsMeasured(): number {
+    return Math.max(0, this.seen - this.skip) / this.sampleRate;
+  }
+
   /** The dipole/omni energy ratio, or null when channel 0 carries no in-band energy. */
   ratio(): number | null {
     const w = this.energy[0];
@@ -186,12 +206,28 @@ export class FormatHintMeter {
   }
 }
 
-/** The format a diffuse-energy ratio points to. */
-export function suggestFormat(ratio: number): ChannelFormat {
-  if (ratio < Math.SQRT2) return 'foa-acn-sn3d';
-  if (ratio < Math.sqrt(6)) return 'foa-fuma';
-  return 'foa-acn-n3d';
+/** The ideal dipole/omni ratio of each format's normalisation, and the band around it (geometric means of neighbours). */
+const RATIO_BANDS: Partial<Record<ChannelFormat, [number, number]>> = {
+  'foa-acn-sn3d': [0, Math.SQRT2],
+  'foa-fuma': [Math.SQRT2, Math.sqrt(6)],
+  'foa-acn-n3d': [Math.sqrt(6), Infinity],
+};
+
+/** Whether a dipole/omni ratio lies in the band of `format`'s normalisation (A-format/others: true). */
+export function ratioFits(ratio: number, format: ChannelFormat): boolean {
+  const band = RATIO_BANDS[format];
+  return !band || (ratio >= band[0] && ratio < band[1]);
 }
+
+/** Height share (dB of the dipoles' total energy) at or below which the quiet channel is taken as Z. */
+export const ORDER_HIGH_DB = -20;
+export const ORDER_MODERATE_DB = -12;
+/** The other candidate must carry at least this share, or both readings put the sound near the horizon. */
+export const ORDER_OTHER_MIN_DB = -10;
+/** Seconds of audio needed before the channel order is judged. */
+export const ORDER_MIN_SECONDS = 0.25;
+/** Floor for silent channels in `dipoleDb`. */
+const FLOOR_DB = -120;
 
 const SHORT_NAME: Partial<Record<ChannelFormat, string>> = {
   'foa-acn-sn3d': 'ACN/SN3D',
@@ -200,30 +236,87 @@ const SHORT_NAME: Partial<Record<ChannelFormat, string>> = {
   'a-format-tetra': 'A-format',
 };
 
-/**
- * Builds the FormatHint for a measured ratio against the format in use (`format`; `declared`
- * says whether the user declared it or it was assumed).
- */
-export function hintFromRatio(ratio: number, format: ChannelFormat, declared: boolean): FormatHint {
-  const suggested = suggestFormat(ratio);
-  const agrees = suggested === format;
-  const r = ratio.toFixed(2);
-  const sug = SHORT_NAME[suggested] ?? suggested;
-  const cur = SHORT_NAME[format] ?? format;
-  const extra = suggested === 'foa-acn-n3d' ? ' (or unconverted A-format)' : '';
-  const message = agrees
-    ? `channel-format hint: diffuse-energy ratio ${r} is consistent with ${cur}`
-    : declared
-      ? `channel-format hint suggests ${sug}${extra} (ratio ${r}) but ${cur} was declared — check the declared format`
-      : `channel-format hint suggests ${sug}${extra} (ratio ${r}) but ${cur} was assumed — declare the format if this is wrong`;
-  return { ratio, suggested, agrees, message };
+const orderOf = (f: ChannelFormat): 'acn' | 'fuma' | null => (f === 'foa-fuma' ? 'fuma' : f === 'foa-acn-sn3d' || f === 'foa-acn-n3d' ? 'acn' : null);
+
+/** Measured facts the hint is built from. */
+export interface HintMeasurement {
+  /** (ch2² + ch3² + ch4²) / ch1² in band. */
+  ratio: number;
+  /** Band energy of file channels 2, 3, 4, in dB of their total (≥ −120). */
+  dipoleDb: [number, number, number];
+  /** Seconds the measurement covers. */
+  seconds: number;
 }
 
 /**
- * The diffuse-energy hint (Y²+Z²+X²)/W² in 300–3000 Hz over at most the first 30 s of `data`
- * (4 raw file channels, omni first), compared with `format` (default: ACN/SN3D, assumed).
- * Returns null when the omni channel is silent in the band, or for A-format (where the ratio does
- * not test the declaration).
+ * The channel order the quiet height channel points to, and how sure that is: ACN when file
+ * channel 3 is quiet, FuMa when channel 4 is (see the header); null when it cannot be told.
+ */
+export function measureOrder(m: HintMeasurement): { order: 'acn' | 'fuma'; confidence: 'high' | 'moderate' } | null {
+  if (m.seconds < ORDER_MIN_SECONDS) return null;
+  const [, acnZ, fumaZ] = m.dipoleDb;
+  for (const [order, h, other] of [['acn', acnZ, fumaZ], ['fuma', fumaZ, acnZ]] as const) {
+    if (h <= ORDER_MODERATE_DB && other >= ORDER_OTHER_MIN_DB) {
+      return { order, confidence: h <= ORDER_HIGH_DB ? 'high' : 'moderate' };
+    }
+  }
+  return null;
+}
+
+const db = (v: number) => `${v <= FLOOR_DB + 0.05 ? '≤ ' : ''}${Math.round(v)} dB`.replace('-', '−');
+
+/**
+ * Builds the FormatHint from the measurement against the format in use (`format`; `declared`
+ * says whether the user declared it or it was assumed). A declared format is never questioned. A
+ * reorder is suggested only when the order was measured and contradicts an assumed format.
+ */
+export function hintFromMeasurement(m: HintMeasurement, format: ChannelFormat, declared: boolean): FormatHint {
+  const r = m.ratio.toFixed(2);
+  const cur = SHORT_NAME[format] ?? format;
+  const measured = measureOrder(m);
+  const fits = ratioFits(m.ratio, format);
+  const base = { ratio: m.ratio, dipoleDb: m.dipoleDb, order: measured?.order ?? null, confidence: measured?.confidence ?? null, ratioFits: fits };
+  if (declared) {
+    return { ...base, suggested: null, agrees: true, level: 'ok', message: `${cur} declared: not questioned` };
+  }
+  if (!measured) {
+    const why = m.seconds < ORDER_MIN_SECONDS
+      ? 'the recording is too short to tell the channel order'
+      : 'the channel order cannot be told from this recording (no single quiet height channel)';
+    const message = fits
+      ? `${cur} assumed; ${why}`
+      : `${cur} assumed, but its dipole/omni ratio ${r} is unusual for it (≈1 ACN/SN3D, ≈2 FuMa, ≈3 ACN/N3D; real arrays vary) and ${why}: declare the format if you know it`;
+    return { ...base, suggested: null, agrees: true, level: fits ? 'ok' : 'note', message };
+  }
+  const ch = measured.order === 'acn' ? 3 : 4;
+  const other = measured.order === 'acn' ? 4 : 3;
+  const sure = measured.confidence === 'high' ? 'high confidence' : 'moderate confidence';
+  const quiet = `channel ${ch} holds ${db(m.dipoleDb[ch - 2])} of the dipole energy (channel ${other}: ${db(m.dipoleDb[other - 2])}), so it is taken as the height channel Z, as in most recordings (sources near the horizon)`;
+  const order = measured.order === 'acn' ? 'ACN order W Y Z X' : 'FuMa order W X Y Z';
+  if (orderOf(format) === measured.order) {
+    return { ...base, suggested: null, agrees: true, level: 'ok', message: `${cur} assumed and consistent: ${quiet} — the ${order} (${sure})` };
+  }
+  // The order contradicts the assumption: offer the format of the measured order. Within ACN the
+  // normalisation comes from the ratio (N3D only when it reads N3D's ≈3).
+  const suggested: ChannelFormat = measured.order === 'fuma' ? 'foa-fuma' : m.ratio >= Math.sqrt(6) ? 'foa-acn-n3d' : 'foa-acn-sn3d';
+  const message = `channel-format hint suggests ${SHORT_NAME[suggested]} (${sure}): ${quiet} — the ${order}. Read as the assumed ${cur} it would be ${measured.order === 'fuma' ? 'X' : 'Y'} and every direction would be wrong`;
+  return { ...base, suggested, agrees: false, level: 'warning', message };
+}
+
+/** The measurement of a meter, or null when channel 0 carries no in-band energy. */
+export function measurementOf(meter: FormatHintMeter): HintMeasurement | null {
+  const ratio = meter.ratio();
+  if (ratio === null) return null;
+  const e = meter.energies();
+  const total = e[1] + e[2] + e[3];
+  const share = (v: number) => (total > 0 && v > 0 ? Math.max(FLOOR_DB, 10 * Math.log10(v / total)) : FLOOR_DB);
+  return { ratio, dipoleDb: [share(e[1]), share(e[2]), share(e[3])], seconds: meter.secondsMeasured };
+}
+
+/**
+ * The format hint of 4 raw file channels (omni first) over at most their first 30 s, against
+ * `format` (default: ACN/SN3D, assumed). Returns null when the omni channel is silent in the
+ * band, or for A-format (where neither question applies).
  */
 export function formatHint(
   data: Float32Array[], sampleRate: number, format: ChannelFormat = 'foa-acn-sn3d', declared = false,
@@ -231,6 +324,6 @@ export function formatHint(
   if (data.length !== 4 || format === 'a-format-tetra' || !isFoaFormat(format)) return null;
   const meter = new FormatHintMeter(sampleRate);
   meter.push(data);
-  const ratio = meter.ratio();
-  return ratio === null ? null : hintFromRatio(ratio, format, declared);
+  const m = measurementOf(meter);
+  return m === null ? null : hintFromMeasurement(m, format, declared);
 }

@@ -8,7 +8,7 @@
  * neighbours' frames). Memory is bounded either way.
  */
 import type { OpenAudioRequest, OpenAudioResult, WaveformOverview } from '../../shared/api';
-import { FormatHintMeter, hintFromRatio, isFoaFormat } from './channels';
+import { FormatHintMeter, hintFromMeasurement, isFoaFormat, measurementOf } from './channels';
 import { openAudioStream } from './stream';
 
 /** Files shorter than this get a warning. */
@@ -174,12 +174,12 @@ export async function openAudio(req: OpenAudioRequest): Promise<OpenAudioResult>
   }
 
   if (measureHint && stream.hintMeter) {
-    const r = stream.hintMeter.ratio();
-    if (r === null) {
+    const m = measurementOf(stream.hintMeter);
+    if (m === null) {
       info.warnings.push('channel-format hint unavailable: the W channel has no energy in 300–3000 Hz');
     } else {
-      info.formatHint = hintFromRatio(r, info.channelFormat, info.channelFormatDeclared);
-      if (!info.formatHint.agrees) info.warnings.push(info.formatHint.message);
+      info.formatHint = hintFromMeasurement(m, info.channelFormat, info.channelFormatDeclared);
+      if (info.formatHint.level !== 'ok') info.warnings.push(info.formatHint.message);
     }
   }
   if (info.durationSec < SHORT_SECONDS) {

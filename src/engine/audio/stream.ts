@@ -11,7 +11,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { AudioInfo, ChannelFormat } from '../../shared/audio';
 import { CHANNEL_FORMAT_NAMES } from '../../shared/audio';
 import { S5Error } from '../../shared/errors';
-import { convertFoaInto, FormatHintMeter, hintFromRatio, isFoaFormat } from './channels';
+import { convertFoaInto, FormatHintMeter, hintFromMeasurement, isFoaFormat, measurementOf } from './channels';
 import { createResampler, DEFAULT_QUALITY, outputLength, type ResampleQuality, type Resampler } from './resample';
 import { ACCEPTED_RATES, SAMPLE_RATE_RANGE, SNIFF_BYTES, id3v2Length, sniffContainer } from './sniff';
 import { openWavSource, readAt, type DecoderSource, type SourceHeader } from './source';
@@ -333,9 +333,9 @@ export async function probeAudio(path: string, opts: { channelFormat?: ChannelFo
       const meter = new FormatHintMeter(info.sampleRate);
       stream.hintMeter = meter;
       for await (const _ of stream) if (meter.done) break;
-      const r = meter.ratio();
-      info.formatHint = r === null ? null : hintFromRatio(r, info.channelFormat, info.channelFormatDeclared);
-      if (info.formatHint && !info.formatHint.agrees) info.warnings.push(info.formatHint.message);
+      const m = measurementOf(meter);
+      info.formatHint = m === null ? null : hintFromMeasurement(m, info.channelFormat, info.channelFormatDeclared);
+      if (info.formatHint && info.formatHint.level !== 'ok') info.warnings.push(info.formatHint.message);
     }
   } finally {
     await stream.close();

@@ -1,4 +1,6 @@
 /** Recently opened files, newest first, kept in localStorage (at most RECENT_MAX, no duplicates). */
+import { CHANNEL_FORMATS, type ChannelFormat } from '../../shared/audio';
+
 export const RECENT_MAX = 10;
 const KEY = 's5.recentFiles.v1';
 
@@ -32,5 +34,45 @@ export function saveRecent(list: readonly string[]): void {
     storage()?.setItem(KEY, JSON.stringify(list.slice(0, RECENT_MAX)));
   } catch {
     // quota or disabled storage: the list just isn't remembered
+  }
+}
+
+/**
+ * The channel format the user declared per file (path → format), so reopening a file (Recent, the
+ * path field, a batch row) reads it the way the user said. Newest last; at most DECLARED_MAX.
+ */
+export const DECLARED_MAX = 200;
+const DECLARED_KEY = 's5.declaredFormats.v1';
+
+export type DeclaredFormats = Readonly<Record<string, ChannelFormat>>;
+
+export function loadDeclared(): DeclaredFormats {
+  const raw = storage()?.getItem(DECLARED_KEY);
+  if (!raw) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    const out: Record<string, ChannelFormat> = {};
+    for (const [p, f] of Object.entries(parsed)) {
+      if (p && (CHANNEL_FORMATS as readonly string[]).includes(f as string)) out[p] = f as ChannelFormat;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/** Pure: the map after declaring `format` for `path` (null forgets it), oldest dropped past the cap. */
+export function withDeclared(map: DeclaredFormats, path: string, format: ChannelFormat | null): DeclaredFormats {
+  const entries = Object.entries(map).filter(([p]) => p !== path);
+  if (format) entries.push([path, format]);
+  return Object.fromEntries(entries.slice(-DECLARED_MAX));
+}
+
+export function saveDeclared(map: DeclaredFormats): void {
+  try {
+    storage()?.setItem(DECLARED_KEY, JSON.stringify(map));
+  } catch {
+    // quota or disabled storage: the declaration just isn't remembered
   }
 }

@@ -6,7 +6,7 @@ import type { OpenAudioResult, S5Bridge, S5EventPayload } from '../../shared/api
 import type { ChannelFormat } from '../../shared/audio';
 import { toErrorView, type ErrorView } from './errors';
 import { baseName } from './format';
-import { loadRecent, saveRecent, withRecent } from './recent';
+import { loadDeclared, loadRecent, saveDeclared, saveRecent, withDeclared, withRecent, type DeclaredFormats } from './recent';
 import { AnalysisState } from './scene-analysis.svelte';
 
 export interface BusyState {
@@ -29,6 +29,8 @@ export class SceneState {
   busy = $state<BusyState | null>(null);
   error = $state<ErrorView | null>(null);
   recent = $state<string[]>(loadRecent());
+  /** Channel formats the user declared, per file: reopening a file reads it the same way. */
+  private declared: DeclaredFormats = loadDeclared();
 
   /** Bumped on every request so a slow, superseded open cannot overwrite a newer one. */
   private ticket = 0;
@@ -40,7 +42,10 @@ export class SceneState {
     this.analysis = new AnalysisState(api);
   }
 
-  /** Opens `path`; `channelFormat` declares the format (the picker), omitted = let the engine assume. */
+  /**
+   * Opens `path`; `channelFormat` declares the format (the picker) and is remembered for the file.
+   * Omitted: the format declared for this file before, else the engine assumes one.
+   */
   async open(path: string, channelFormat?: ChannelFormat): Promise<void> {
     const trimmed = path.trim();
     if (!trimmed) {
@@ -50,22 +55,36 @@ export class SceneState {
     const ticket = ++this.ticket;
     this.error = null;
     this.busy = { label: `Opening ${baseName(trimmed)}`, fraction: null, stage: null };
+    const remembered = channelFormat ? undefined : this.declared[trimmed];
+    const request = (format: ChannelFormat | undefined) =>
+      this.api.openAudio({ path: trimmed, overviewBuckets: overviewBuckets(), ...(format ? { channelFormat: format } : {}) });
     try {
-      const result = await this.api.openAudio({
-        path: trimmed,
-        overviewBuckets: overviewBuckets(),
-        ...(channelFormat ? { channelFormat } : {}),
-      });
+      let result: OpenAudioResult;
+      try {
+        result = await request(channelFormat ?? remembered);
+      } catch (err) {
+        // A remembered declaration that no longer fits the file (it was replaced by one with
+        // another channel count): forget it and let the engine assume, as for a new file.
+        if (!remembered || toErrorView(err).code !== 'bad_input' || ticket !== this.ticket) throw err;
+        this.rememberDeclared(trimmed, null);
+        result = await request(undefined);
+      }
       if (ticket !== this.ticket) return;
       if (this.analysis.path !== (result.info.path || trimmed) || this.result?.info.channelFormat !== result.info.channelFormat) void this.analysis.release();
       this.result = result;
       this.remember(result.info.path || trimmed);
+      if (channelFormat && result.info.channelFormatDeclared) this.rememberDeclared(result.info.path || trimmed, channelFormat);
     } catch (err) {
       if (ticket !== this.ticket) return;
       this.error = toErrorView(err, trimmed);
     } finally {
       if (ticket === this.ticket) this.busy = null;
     }
+  }
+
+  private rememberDeclared(path: string, format: ChannelFormat | null): void {
+    this.declared = withDeclared(this.declared, path, format);
+    saveDeclared(this.declared);
   }
 
   /** Re-opens the current file with a declared channel format. */
