@@ -1,23 +1,29 @@
 /**
- * Sample-rate conversion with libsamplerate (Erik de Castro Lopo's SRC, compiled to wasm by
- * @alexanderolsen/libsamplerate-js).
+ * Sample-rate conversion. Two engines behind one streaming interface:
  *
- * Default quality: SRC_SINC_MEDIUM_QUALITY, chosen after measuring (test/unit/audio/resample.test.ts,
- * bench/audio.bench.ts, 4 channels 48→32 kHz on this project's 2-core machines):
- *                     THD+N 1 kHz 44.1→32k   15 kHz tone 48→32k   17 kHz 48→32k   speed
- *   MEDIUM (default)  −121 dB                −13 dB, no alias     −136 dB         ≈ 43× real time
- *   BEST              −146 dB                −0.002 dB, no alias  −149 dB         ≈ 15× real time
- * Both are far below the −90 dB requirement and neither aliases; MEDIUM's passband (90% of the new
- * Nyquist, 14.4 kHz at 32 kHz) costs nothing the models use and is 3× faster, which matters for
- * two-hour files. 'best' stays available for exports where the top octave matters.
+ *   'medium' (default): the engine's own FIR resampler (polyphase.ts) for every ratio up/down with
+ *     up ≤ 1024 — all the rate pairs of real recordings and of the models; libsamplerate's
+ *     SINC_MEDIUM_QUALITY for any other ratio. Same targets as SINC_MEDIUM (passband 90 % of the
+ *     lower Nyquist, no aliasing, ≥ 120 dB stopband), 3–6× faster (bench/audio.bench.ts);
+ *   'best' / 'fast': libsamplerate (Erik de Castro Lopo's SRC, compiled to wasm by
+ *     @alexanderolsen/libsamplerate-js) SINC_BEST_QUALITY / SINC_FASTEST: exports where the top
+ *     octave matters, and Live, where 'fast' keeps the per-block latency low.
  *
- * Streaming: libsamplerate's "full" API keeps filter state between calls and holds back the
- * filter's half-length (≈143 output frames at 48→32 kHz for BEST) until more input arrives, with
- * output time-aligned to input (no added delay). `flush()` feeds zeros until the output reaches
- * exactly `outputLength(total input)` = ceil(n·to/from) frames, so stream and one-shot results are
+ * Measured (test/unit/audio/resample.test.ts, bench/audio.bench.ts):
+ *                     THD+N 1 kHz 44.1→32k   15 kHz tone 48→32k   17 kHz 48→32k
+ *   medium (FIR)      ≈ −120 dB or lower     in the transition    removed (< −120 dB)
+ *   SRC MEDIUM        −121 dB                −13 dB, no alias     −136 dB
+ *   SRC BEST          −146 dB                −0.002 dB, no alias  −149 dB
+ * All are far below the −90 dB requirement; the 90 % passband (14.4 kHz at 32 kHz) costs nothing
+ * the models use.
+ *
+ * Streaming: output is time-aligned to input (no added delay); each converter holds back what its
+ * filter still needs and `flush()` pads with zeros until the output reaches exactly
+ * `outputLength(total input)` = ceil(n·to/from) frames, so stream and one-shot results are
  * identical in length and content.
  */
 import { create, ConverterType } from '@alexanderolsen/libsamplerate-js';
+import { createFirResampler } from './polyphase';
 
 type ConverterTypeValue = (typeof ConverterType)[keyof typeof ConverterType];
 
@@ -189,6 +195,8 @@ export async function createResampler(
 ): Promise<Resampler> {
   checkRates(fromRate, toRate, channels);
   if (fromRate === toRate) return new IdentityResampler(fromRate, toRate, channels);
+  const fir = quality === 'medium' ? createFirResampler(fromRate, toRate, channels) : null;
+  if (fir) return fir;
   const src = await acquire(channels, fromRate, toRate, QUALITY[quality]);
   return new SincResampler(src, fromRate, toRate, channels);
 }
