@@ -1,19 +1,18 @@
 /**
- * The run manager: starts `python -m s5trainer train` for a run, follows its stdout events
- * (parsed with the shared zod schema) and its log, streams both to clients, and decides how the
- * run ended — `finished` (export registered in the model library), `cancelled` (SIGTERM honoured),
- * `failed` (the trainer's `failed` event), or `interrupted` (the process ended without a terminal
- * event: killed, crashed, machine off) which can be resumed from the last checkpoint.
+ * The run manager: the state machine and queue of fine-tuning runs. It plans a run (plan.ts),
+ * starts `python -m s5trainer train` for it and follows the trainer through its files
+ * (follow.ts), streams events and log to clients, and decides how the run ended — `finished`
+ * (export registered in the model library), `cancelled` (SIGTERM honoured), `failed` (the trainer's
+ * `failed` event), or `interrupted` (the process ended without a terminal event: killed, crashed,
+ * machine off) which can be resumed from the last checkpoint.
  *
- * The trainer runs detached with stdout and stderr going to files in the run folder, so it
- * survives an engine crash; a new engine re-reads every run folder, adopts a trainer that still
- * runs (following its files) and marks a dead one interrupted. An orderly shutdown stops the
- * trainer with SIGTERM (it checkpoints) and marks the run interrupted. One run is active at a time
- * by default; target 'both' queues the second run behind the first.
+ * The trainer runs detached, so it survives an engine crash; a new engine re-reads every run
+ * folder, adopts a trainer that still runs (following its files) and marks a dead one interrupted.
+ * An orderly shutdown stops the trainer with SIGTERM (it checkpoints) and marks the run
+ * interrupted. One run is active at a time by default; target 'both' queues the second run behind
+ * the first.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   TrainRequestSchema,
@@ -22,23 +21,23 @@ import {
   type TrainData,
   type TrainRoomsInput,
   type TrainDoctor,
-  type TrainRequestParsed,
   type TrainRun,
   type TrainRunDetail,
 } from '../../shared/api-train';
 import { S5Error } from '../../shared/errors';
-import { parseTrainerEvent, type TrainerEvent } from '../../shared/trainer-events';
-import type { ModelRegistry } from '../models/registry';
-import { arrayBankPlan, isArrayRooms, markArrayModel } from './array-bank';
-import { baseModelWeights } from './base-model';
-import { buildConfig, runSampleRate, torchrunCommand, type TrainKind } from './config';
-import { checkData, checkRooms } from './data-check';
-import { findTrainerPython, trainerDir, trainerEnv } from './python';
-import {
-  CONFIG_FILE, LOG_FILE, STDOUT_FILE, LineTail, applyEvent, curves, eventFile, listRecordDirs, readEvents,
-  readRecord, tailLines, type RunRecord, STUDIO_FILE,
-} from './store';
+import type { TrainerEvent } from '../../shared/trainer-events';
 import { writeJsonAtomic } from '../atomic-write';
+import type { ModelRegistry } from '../models/registry';
+import { runSampleRate, type TrainKind } from './config';
+import { checkData, checkRooms } from './data-check';
+import { isTerminal, pidAlive, TrainerFollow, type StopIntent } from './follow';
+import { clusterCommand, newRunId, newRunRecord, planRun, trainerArgs, type PlanContext } from './plan';
+import { TrainerPythonChoice } from './python';
+import { importedRecord, registerExport } from './results';
+import {
+  CONFIG_FILE, LOG_FILE, STDOUT_FILE, applyEvent, curves, eventFile, listRecordDirs, readEvents,
+  readRecord, replay, tailLines, type RunRecord, STUDIO_FILE,
+} from './store';
 
 export interface ManagerOptions {
   dataDir: string;
@@ -52,48 +51,25 @@ export interface ManagerOptions {
   pollMs?: number;
 }
 
-interface Live {
-  child: ChildProcess | null;
-  out: LineTail;
-  log: LineTail;
-  /** Set by cancel/budget/shutdown before the signal, read when the process ends. */
-  intent: 'cancel' | 'budget' | 'shutdown' | null;
-  terminal: TrainerEvent | null;
-  exported: string | null;
-  killTimer: NodeJS.Timeout | null;
-  startedAt: number;
-  exit: { code: number | null; signal: string | null } | null;
-}
-
 const ACTIVE: TrainRun['status'][] = ['preparing', 'running'];
 const now = () => new Date().toISOString();
-
-function pidAlive(pid: number, dir: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // Same pid, other program (pid reuse after a reboot)? The trainer's command line names its run folder.
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-  } catch {
-    return true; // no /proc (macOS): trust kill(0)
-  }
-}
 
 export class TrainingManager {
   readonly runsDir: string;
   private readonly records = new Map<string, RunRecord>();
-  private readonly live = new Map<string, Live>();
+  /** The trainers being followed, by run id. */
+  private readonly live = new Map<string, TrainerFollow>();
   private timer: NodeJS.Timeout | null = null;
   private loaded: Promise<void> | null = null;
   private polling = false;
   private closed = false;
-  private lastDoctor: { at: number; setting: string | null; report: TrainDoctor } | null = null;
+  private readonly python: TrainerPythonChoice;
+  private readonly planning: PlanContext;
 
   constructor(private readonly opts: ManagerOptions) {
     this.runsDir = path.join(opts.dataDir, 'runs');
+    this.python = new TrainerPythonChoice(() => opts.registry().settings, this.runsDir);
+    this.planning = { dataDir: opts.dataDir, registry: opts.registry, run: (id) => this.get(id) };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -114,16 +90,11 @@ export class TrainingManager {
       if (!ACTIVE.includes(rec.run.status)) continue;
       if (rec.pid !== null && rec.phase === 'train' && pidAlive(rec.pid, dir)) {
         // Still training: follow its files from where they are now, after replaying what was missed.
-        const file = path.join(dir, STDOUT_FILE);
-        const { events } = await readEvents(file);
-        let run = rec.run;
-        for (const e of events) run = applyEvent(run, e);
-        rec.run = run;
-        const size = (await stat(file).catch(() => null))?.size ?? 0;
-        const logSize = (await stat(path.join(dir, LOG_FILE)).catch(() => null))?.size ?? 0;
-        this.live.set(rec.run.id, this.newLive(null, dir, size, logSize));
-        const terminal = events.find((e) => e.event === 'finished' || e.event === 'cancelled' || e.event === 'failed');
-        if (terminal) this.live.get(rec.run.id)!.terminal = terminal;
+        const { events } = await readEvents(path.join(dir, STDOUT_FILE));
+        rec.run = replay(rec.run, events);
+        const follow = await TrainerFollow.fromEnd(dir);
+        follow.terminal = events.find(isTerminal) ?? null;
+        this.live.set(rec.run.id, follow);
         await this.save(rec);
         this.ensurePolling();
         continue;
@@ -136,10 +107,8 @@ export class TrainingManager {
         }
       }
       const { events } = await readEvents(path.join(dir, STDOUT_FILE));
-      let run = rec.run;
-      for (const e of events) run = applyEvent(run, e);
-      const terminal = [...events].reverse().find((e) => e.event === 'finished' || e.event === 'cancelled' || e.event === 'failed');
-      rec.run = run;
+      const terminal = [...events].reverse().find(isTerminal);
+      rec.run = replay(rec.run, events);
       rec.pid = null;
       rec.phase = null;
       if (terminal?.event === 'finished' && rec.run.status === 'running') {
@@ -154,27 +123,14 @@ export class TrainingManager {
   // ---------------------------------------------------------------------------------------------
   // Doctor and checks
 
-  async pythonSetting(): Promise<string | null> {
-    const s = await this.opts.registry().settings.load();
-    const t = (s as Record<string, unknown>).training as { python?: unknown } | undefined;
-    return typeof t?.python === 'string' && t.python.length > 0 ? t.python : null;
+  /** The trainer's Python for this machine; `fresh` false reuses a report younger than a minute. */
+  doctor(fresh = true): Promise<TrainDoctor> {
+    return this.python.doctor(fresh);
   }
 
-  async setPython(python: string | null): Promise<void> {
-    await this.opts.registry().settings.update((s) => {
-      const prev = ((s as Record<string, unknown>).training ?? {}) as Record<string, unknown>;
-      return { ...s, training: { ...prev, python } };
-    });
-  }
-
-  /** The doctor's report; `fresh` false reuses one younger than a minute (start checks this way). */
-  async doctor(fresh = true): Promise<TrainDoctor> {
-    const setting = await this.pythonSetting();
-    if (!fresh && this.lastDoctor && this.lastDoctor.setting === setting && Date.now() - this.lastDoctor.at < 60_000) return this.lastDoctor.report;
-    await mkdir(this.runsDir, { recursive: true });
-    const report = await findTrainerPython(setting, this.runsDir);
-    this.lastDoctor = { at: Date.now(), setting, report };
-    return report;
+  /** Chooses the trainer's Python (null: the candidates, as `s5 doctor` lists them). */
+  setPython(python: string | null): Promise<void> {
+    return this.python.set(python);
   }
 
   checkData(req: { data: TrainData; rooms?: TrainRoomsInput }): Promise<DataCheck> {
@@ -210,65 +166,6 @@ export class TrainingManager {
   // ---------------------------------------------------------------------------------------------
   // Start
 
-  private newRunId(name: string | undefined, kind: TrainKind): string {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    const base = (name ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 24) || 'ft';
-    let id = `${base}-${kind === 'tagger' ? 'tag' : 'sep'}-${stamp}`;
-    for (let k = 2; this.records.has(id); k++) id = `${base}-${kind === 'tagger' ? 'tag' : 'sep'}-${stamp}-${k}`;
-    return id;
-  }
-
-  /** Config, prepare steps and base label for one kind of a request. */
-  private async plan(req: TrainRequestParsed, kind: TrainKind, dir: string) {
-    const prepare: string[][] = [];
-    let roomsBank: string | undefined;
-    let library: string | undefined;
-    if (req.rooms.source === 'folder' && req.data.source !== 'toy' && req.data.source !== 'dcase') {
-      roomsBank = path.join(dir, 'rooms');
-      prepare.push(['rooms', 'import', '--out', roomsBank, '--wav', req.rooms.path, '--format', req.rooms.format]);
-    }
-    if (isArrayRooms(req.rooms) && req.data.source !== 'toy' && req.data.source !== 'dcase') {
-      // A bank simulated for this array at the model's rate, built once and shared by later runs.
-      const rate = req.base.from === 'model'
-        ? (await this.opts.registry().require(req.base.id)).manifest.sample_rate
-        : runSampleRate(req.size);
-      const bank = await arrayBankPlan(this.opts.dataDir, req.rooms.array, rate, req.rooms.bank);
-      roomsBank = bank.dir;
-      if (!bank.ready) prepare.push(bank.build);
-    }
-    if (req.data.source === 'folder') {
-      library = path.join(this.opts.dataDir, 'libraries', path.basename(req.data.path).toLowerCase().replace(/[^a-z0-9]+/g, '-') || 'user');
-      prepare.push(['library', 'build', '--out', library, '--user', `${req.data.path}:target`]);
-    }
-    let init: string | undefined;
-    let base: TrainRun['base'] = { label: 'new model (random weights)', metrics: null };
-    if (req.base.from === 'run') {
-      const from = this.get(req.base.run);
-      if (from.run.kind !== kind) throw new S5Error('invalid_request', `run '${req.base.run}' trained a ${from.run.kind}; it cannot be the base of a ${kind}`);
-      const best = path.join(from.run.dir, 'checkpoints', 'best.pt');
-      const last = path.join(from.run.dir, 'checkpoints', 'last.pt');
-      init = (await stat(best).catch(() => null)) ? best : last;
-      if (!(await stat(init).catch(() => null))) throw new S5Error('bad_input', `run '${req.base.run}' has no checkpoint to start from (${best})`, best);
-      base = { label: `run ${from.run.id}${from.run.model_id ? ` (model ${from.run.model_id})` : ''}`, metrics: from.run.metrics };
-    } else if (req.base.from === 'file') {
-      if (!(await stat(req.base.path).catch(() => null))) throw new S5Error('not_found', 'no such checkpoint file', req.base.path);
-      init = req.base.path;
-      base = { label: path.basename(req.base.path), metrics: null };
-    } else if (req.base.from === 'model') {
-      const from = await baseModelWeights(this.opts.registry(), req.base.id, kind, this.opts.dataDir);
-      init = from.weights;
-      if (!from.cached) prepare.unshift(from.recover);
-      base = { label: `model ${from.manifest.id} (${from.manifest.name})`, metrics: null };
-      const config = buildConfig(req, kind, { dataDir: this.opts.dataDir, roomsBank, library, init });
-      // The architecture is the base model's; its size overrides come from the recovered file
-      // (the trainer adopts them), and the folded BatchNorms stay frozen.
-      config.model = { arch: from.manifest.architecture, init, freeze_bn: true };
-      return { config, prepare, base };
-    }
-    const config = buildConfig(req, kind, { dataDir: this.opts.dataDir, roomsBank, library, init });
-    return { config, prepare, base };
-  }
-
   async start(raw: unknown): Promise<TrainRun[]> {
     await this.ready();
     const req = TrainRequestSchema.parse(raw);
@@ -286,21 +183,12 @@ export class TrainingManager {
     const group = kinds.length > 1 ? `group-${Date.now()}` : null;
     const created: RunRecord[] = [];
     for (const kind of kinds) {
-      const id = this.newRunId(req.name, kind);
+      const id = newRunId(req.name, kind, (taken) => this.records.has(taken));
       const dir = path.join(this.runsDir, id);
-      const { config, prepare, base } = await this.plan(req, kind, dir);
+      const { config, prepare, base } = await planRun(this.planning, req, kind, dir);
       await mkdir(dir, { recursive: true });
       await writeJsonAtomic(path.join(dir, CONFIG_FILE), config);
-      const t = now();
-      const rec: RunRecord = {
-        run: {
-          id, name: req.name ?? id, dir, kind, status: 'queued', message: null, created: t, updated: t,
-          step: 0, total: req.budget.steps, checkpoint_step: null, loss: null, samples_per_s: null, eta_s: null,
-          device: null, resumable: false, model_id: null, metrics: null, base, origin: 'studio', request: req,
-          deadline: null,
-        },
-        pid: null, phase: null, python: doctor.python, group, elapsed_ms: 0, prepare, prepared: prepare.length === 0,
-      };
+      const rec = newRunRecord(req, { id, dir, kind, base, created: now() }, { python: doctor.python, group, prepare });
       this.records.set(id, rec);
       await this.save(rec);
       created.push(rec);
@@ -316,13 +204,6 @@ export class TrainingManager {
     }
   }
 
-  private newLive(child: ChildProcess | null, dir: string, outFrom = 0, logFrom = 0): Live {
-    return {
-      child, out: new LineTail(path.join(dir, STDOUT_FILE), outFrom), log: new LineTail(path.join(dir, LOG_FILE), logFrom),
-      intent: null, terminal: null, exported: null, killTimer: null, startedAt: Date.now(), exit: null,
-    };
-  }
-
   /** Runs the preparation steps (if any), then the trainer. `resume`: continue from last.pt. */
   private async launch(rec: RunRecord, resume: boolean, maxSteps?: number, message: string | null = null): Promise<void> {
     const dir = rec.run.dir;
@@ -330,9 +211,7 @@ export class TrainingManager {
     if (!python) throw new S5Error('unsupported', 'no Python with PyTorch to train with (see Train → device check)');
     rec.python = python;
     const req = rec.run.request ? TrainRequestSchema.parse(rec.run.request) : null;
-    const outSize = (await stat(path.join(dir, STDOUT_FILE)).catch(() => null))?.size ?? 0;
-    const logSize = (await stat(path.join(dir, LOG_FILE)).catch(() => null))?.size ?? 0;
-    const live = this.newLive(null, dir, outSize, logSize);
+    const live = await TrainerFollow.fromEnd(dir);
     this.live.set(rec.run.id, live);
     rec.run.message = message;
     if (!rec.prepared) {
@@ -344,33 +223,9 @@ export class TrainingManager {
       }
       rec.prepared = true;
     }
-    const args = ['-m', 's5trainer', 'train', '--workdir', dir, '--device', req?.device ?? 'auto'];
-    const hasLast = await stat(path.join(dir, 'checkpoints', 'last.pt')).catch(() => null);
-    if (resume && hasLast) {
-      args.push('--resume');
-    } else {
-      // Fresh start (also a resume before the first checkpoint): the trainer refuses an old run.json.
-      await unlink(path.join(dir, 'run.json')).catch(() => undefined);
-      args.push('--config', path.join(dir, CONFIG_FILE));
-    }
-    if (maxSteps !== undefined) args.push('--max-steps', String(maxSteps));
-    const out = openSync(path.join(dir, STDOUT_FILE), 'a');
-    const err = openSync(path.join(dir, LOG_FILE), 'a');
-    let child: ChildProcess;
-    try {
-      child = spawn(python, args, { cwd: trainerDir(), env: trainerEnv(), detached: true, stdio: ['ignore', out, err] });
-    } finally {
-      closeSync(out);
-      closeSync(err);
-    }
-    live.child = child;
-    live.startedAt = Date.now();
-    child.on('error', (e) => {
-      live.exit = { code: null, signal: null };
+    const args = await trainerArgs(dir, req?.device ?? 'auto', resume, maxSteps);
+    const child = live.spawnTrainer(python, args, (e) => {
       rec.run.message = `cannot start ${python}: ${e.message}`;
-    });
-    child.on('exit', (code, signal) => {
-      live.exit = { code, signal };
     });
     rec.pid = child.pid ?? null;
     rec.phase = 'train';
@@ -381,26 +236,13 @@ export class TrainingManager {
   }
 
   /** One preparation command; its output goes to the run's log. Resolves with the exit code. */
-  private runStep(rec: RunRecord, live: Live, python: string, argv: string[]): Promise<number | null> {
-    return new Promise((resolve) => {
-      const err = openSync(path.join(rec.run.dir, LOG_FILE), 'a');
-      let child: ChildProcess;
-      try {
-        child = spawn(python, ['-m', 's5trainer', ...argv], { cwd: trainerDir(), env: trainerEnv(), stdio: ['ignore', err, err] });
-      } finally {
-        closeSync(err);
-      }
-      live.child = child;
-      rec.pid = child.pid ?? null;
-      rec.phase = 'prepare';
-      void this.save(rec);
-      this.ensurePolling();
-      child.on('error', () => resolve(null));
-      child.on('exit', (code) => {
-        live.child = null;
-        resolve(code);
-      });
-    });
+  private runStep(rec: RunRecord, live: TrainerFollow, python: string, argv: string[]): Promise<number | null> {
+    const { child, done } = live.spawnStep(python, argv);
+    rec.pid = child.pid ?? null;
+    rec.phase = 'prepare';
+    void this.save(rec);
+    this.ensurePolling();
+    return done;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -422,12 +264,11 @@ export class TrainingManager {
         if (rec.phase !== 'train') continue;
         if (rec.run.deadline && live.intent === null && Date.now() >= Date.parse(rec.run.deadline)) {
           live.intent = 'budget';
-          this.signal(rec, live, 'SIGTERM');
+          live.signal(rec.pid, 'SIGTERM');
           rec.run.message = 'time budget spent: stopping, then validating and exporting';
           this.emitRun(rec);
         }
-        const gone = live.child ? live.exit !== null : rec.pid === null || !pidAlive(rec.pid, rec.run.dir);
-        if (gone) {
+        if (live.gone(rec.pid)) {
           await this.drain(rec, live);
           await this.processEnded(rec, live);
         }
@@ -442,20 +283,16 @@ export class TrainingManager {
   }
 
   /** Reads new stdout events and log lines; applies and streams them. */
-  private async drain(rec: RunRecord, live: Live): Promise<void> {
-    const lines = await live.out.read();
+  private async drain(rec: RunRecord, live: TrainerFollow): Promise<void> {
+    const { lines, log } = await live.read();
     let changed = false;
     for (const line of lines) {
-      let e: TrainerEvent;
-      try {
-        e = parseTrainerEvent(line);
-      } catch {
-        this.opts.emit('trainLog', { run: rec.run.id, lines: [`(engine) ignored a stdout line that is not a protocol event: ${line.slice(0, 200)}`] });
+      if ('notEvent' in line) {
+        this.opts.emit('trainLog', { run: rec.run.id, lines: [`(engine) ignored a stdout line that is not a protocol event: ${line.notEvent.slice(0, 200)}`] });
         continue;
       }
+      const e = line.event;
       rec.run = applyEvent(rec.run, e);
-      if (e.event === 'exported') live.exported = e.dir;
-      if (e.event === 'finished' || e.event === 'cancelled' || e.event === 'failed') live.terminal = e;
       if (e.event === 'checkpoint' || e.event === 'started' || e.event === 'validation') changed = true;
       this.opts.emit('trainEvent', { run: rec.run.id, event: e });
     }
@@ -463,13 +300,12 @@ export class TrainingManager {
       this.emitRun(rec);
       if (changed) await this.save(rec);
     }
-    const log = await live.log.read();
     if (log.length) this.opts.emit('trainLog', { run: rec.run.id, lines: log.slice(-200) });
   }
 
   /** The trainer process is gone: decide the run's status from its last event and why it stopped. */
-  private async processEnded(rec: RunRecord, live: Live): Promise<void> {
-    if (live.killTimer) clearTimeout(live.killTimer);
+  private async processEnded(rec: RunRecord, live: TrainerFollow): Promise<void> {
+    live.clearTimers();
     rec.elapsed_ms += Date.now() - live.startedAt;
     const t = live.terminal;
     if (t?.event === 'finished') return this.finishRun(rec, t, live.exported);
@@ -495,8 +331,8 @@ export class TrainingManager {
     return rec.run.checkpoint_step !== null ? `step ${rec.run.checkpoint_step}` : 'the start (no checkpoint was written)';
   }
 
-  private async ended(rec: RunRecord, live: Live, status: TrainRun['status'], message: string): Promise<void> {
-    if (live.killTimer) clearTimeout(live.killTimer);
+  private async ended(rec: RunRecord, live: TrainerFollow, status: TrainRun['status'], message: string): Promise<void> {
+    live.clearTimers();
     this.live.delete(rec.run.id);
     rec.pid = null;
     rec.phase = null;
@@ -511,21 +347,8 @@ export class TrainingManager {
   }
 
   private async finishRun(rec: RunRecord, t: Extract<TrainerEvent, { event: 'finished' }>, exported: string | null): Promise<void> {
-    const live = this.live.get(rec.run.id) ?? this.newLive(null, rec.run.dir);
-    let message = `finished at step ${t.step}`;
-    if (exported) {
-      try {
-        const req = rec.run.request ? TrainRequestSchema.safeParse(rec.run.request) : null;
-        if (req?.success && isArrayRooms(req.data.rooms)) await markArrayModel(exported, req.data.rooms.array);
-        const entry = await this.opts.registry().importModel(exported, { force: true });
-        rec.run.model_id = entry.manifest?.id ?? entry.id;
-        message += `; model '${rec.run.model_id}' added to the model library`;
-      } catch (e) {
-        message += `; the exported model could not be registered: ${(e as Error).message}`;
-      }
-    } else {
-      message += '; no exported model (export.on_finish was off)';
-    }
+    const live = this.live.get(rec.run.id) ?? new TrainerFollow(rec.run.dir);
+    const message = `finished at step ${t.step}; ${await registerExport(this.opts.registry(), rec, exported)}`;
     rec.run.step = t.step;
     rec.run.deadline = null;
     await this.ended(rec, live, 'finished', message);
@@ -546,22 +369,7 @@ export class TrainingManager {
   // ---------------------------------------------------------------------------------------------
   // Control
 
-  private signal(rec: RunRecord, live: Live, sig: NodeJS.Signals): void {
-    const pid = live.child?.pid ?? rec.pid;
-    if (!pid) return;
-    try {
-      // SIGTERM to the trainer only (it checkpoints and stops its loader workers); SIGKILL to its whole group.
-      process.kill(sig === 'SIGKILL' ? -pid : pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-
-  async cancel(id: string, intent: 'cancel' | 'shutdown' = 'cancel'): Promise<TrainRun> {
+  async cancel(id: string, intent: Exclude<StopIntent, 'budget'> = 'cancel'): Promise<TrainRun> {
     await this.ready();
     const rec = this.get(id);
     if (rec.run.status === 'queued') {
@@ -570,9 +378,7 @@ export class TrainingManager {
     }
     const live = this.live.get(id);
     if (!live || !ACTIVE.includes(rec.run.status)) throw new S5Error('invalid_request', `run '${id}' is ${rec.run.status}, not running`);
-    live.intent = intent;
-    this.signal(rec, live, 'SIGTERM');
-    live.killTimer = setTimeout(() => this.signal(rec, live, 'SIGKILL'), (this.opts.killAfterS ?? 30) * 1000);
+    live.stop(rec.pid, intent, (this.opts.killAfterS ?? 30) * 1000);
     rec.run.message = 'stopping: the trainer writes a checkpoint first';
     this.emitRun(rec);
     return rec.run;
@@ -618,20 +424,9 @@ export class TrainingManager {
     if (events.length === 0) {
       throw new S5Error('bad_input', `no trainer events in events.jsonl${bad ? ` (${bad} lines do not parse as protocol events)` : ''}; import a folder written by \`s5trainer train --workdir\``, dir);
     }
-    const started = events.find((e): e is Extract<TrainerEvent, { event: 'started' }> => e.event === 'started');
-    const id = (events[0].run.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'imported').slice(0, 56);
-    let unique = id;
-    for (let k = 2; this.records.has(unique); k++) unique = `${id}-${k}`;
-    const t = now();
-    let run: TrainRun = {
-      id: unique, name: events[0].run, dir, kind: started?.kind ?? 'separator', status: 'interrupted', message: null, created: events[0].time, updated: t,
-      step: 0, total: started?.total ?? 0, checkpoint_step: null, loss: null, samples_per_s: null, eta_s: null, device: started?.device ?? null,
-      resumable: false, model_id: null, metrics: null, base: { label: 'imported run', metrics: null }, origin: 'imported', request: null, deadline: null,
-    };
-    for (const e of events) run = applyEvent(run, e);
-    const last = [...events].reverse().find((e) => e.event === 'finished' || e.event === 'cancelled' || e.event === 'failed');
-    const rec: RunRecord = { run, pid: null, phase: null, python: null, group: null, elapsed_ms: 0, prepare: [], prepared: true };
-    this.records.set(unique, rec);
+    const rec = importedRecord(dir, events, (id) => this.records.has(id), now());
+    const last = [...events].reverse().find(isTerminal);
+    this.records.set(rec.run.id, rec);
     const exported = [...events].reverse().find((e) => e.event === 'exported');
     if (last?.event === 'finished') {
       await this.finishRun(rec, last, exported?.event === 'exported' && (await stat(exported.dir).catch(() => null)) ? exported.dir : null);
@@ -644,15 +439,8 @@ export class TrainingManager {
   async command(raw: unknown, gpusPerNode: number, nodes: number): Promise<{ config: Record<string, unknown>; configJson: string; command: string }> {
     await this.ready();
     const req = TrainRequestSchema.parse(raw);
-    const kind: TrainKind = req.target === 'tagger' ? 'tagger' : 'separator';
-    const { config } = await this.plan(req, kind, path.join(this.runsDir, 'RUN_NAME'));
     const doctor = await this.doctor(false).catch(() => null);
-    const command = torchrunCommand({
-      configFile: 'config.json', workdir: path.join('runs', 'RUN_NAME'), trainerDir: trainerDir(), gpusPerNode, nodes,
-      device: req.device === 'auto' ? (gpusPerNode > 1 || doctor?.cuda_available ? 'cuda' : 'auto') : req.device,
-      extraArgs: doctor?.torchrun_extra_args ?? [],
-    });
-    return { config, configJson: JSON.stringify(config, null, 2), command };
+    return clusterCommand(this.planning, req, path.join(this.runsDir, 'RUN_NAME'), { gpusPerNode, nodes, doctor });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -681,7 +469,7 @@ export class TrainingManager {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const live of this.live.values()) if (live.killTimer) clearTimeout(live.killTimer);
+    for (const live of this.live.values()) live.clearTimers();
   }
 
   /** Orderly shutdown: active trainers checkpoint and stop (SIGTERM), their runs are marked interrupted. */
@@ -695,7 +483,7 @@ export class TrainingManager {
     }
     for (const [id, live] of this.live) {
       const rec = this.records.get(id);
-      if (rec) this.signal(rec, live, 'SIGKILL');
+      if (rec) live.signal(rec.pid, 'SIGKILL');
     }
     this.close();
   }

@@ -5,13 +5,16 @@
  * `python -m s5trainer doctor --json`; the first one that answers with torch wins. A candidate that
  * is missing, has no torch or no numpy, or cannot import the trainer gets a specific message with
  * the fix. The doctor's JSON is validated with zod (it crosses a process boundary).
+ * `TrainerPythonChoice` keeps the user's choice in settings.json and the last report.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from '../../shared/zod';
 import type { TrainDoctor } from '../../shared/api-train';
 import { repoRoot } from '../settings/paths';
+import type { SettingsStore } from '../settings/settings';
 
 /**
  * Interpreters to try for the trainer, in order, without duplicates of one real file: `$S5_PYTHON`,
@@ -154,4 +157,38 @@ export async function findTrainerPython(setting: string | null, diskPath: string
     problems: tried.map((t) => t.error ?? ''),
     tried, torchrun: false, torchrun_extra_args: [], python_setting: setting,
   };
+}
+
+/**
+ * The trainer's Python as the user chose it (`training.python` in settings.json; null: try the
+ * candidates) and the doctor's last report for it, which the start checks reuse for a minute.
+ */
+export class TrainerPythonChoice {
+  private last: { at: number; setting: string | null; report: TrainDoctor } | null = null;
+
+  /** `runsDir`: where runs are written (created if needed; the doctor measures free space there). */
+  constructor(private readonly settings: () => SettingsStore, private readonly runsDir: string) {}
+
+  async setting(): Promise<string | null> {
+    const s = await this.settings().load();
+    const t = (s as Record<string, unknown>).training as { python?: unknown } | undefined;
+    return typeof t?.python === 'string' && t.python.length > 0 ? t.python : null;
+  }
+
+  async set(python: string | null): Promise<void> {
+    await this.settings().update((s) => {
+      const prev = ((s as Record<string, unknown>).training ?? {}) as Record<string, unknown>;
+      return { ...s, training: { ...prev, python } };
+    });
+  }
+
+  /** The doctor's report; `fresh` false reuses one younger than a minute (start checks this way). */
+  async doctor(fresh = true): Promise<TrainDoctor> {
+    const setting = await this.setting();
+    if (!fresh && this.last && this.last.setting === setting && Date.now() - this.last.at < 60_000) return this.last.report;
+    await mkdir(this.runsDir, { recursive: true });
+    const report = await findTrainerPython(setting, this.runsDir);
+    this.last = { at: Date.now(), setting, report };
+    return report;
+  }
 }

@@ -174,6 +174,11 @@ export function applyEvent(run: TrainRun, e: TrainerEvent): TrainRun {
   return r;
 }
 
+/** The run summary after `events`, in order. */
+export function replay(run: TrainRun, events: TrainerEvent[]): TrainRun {
+  return events.reduce(applyEvent, run);
+}
+
 /** Curves from the events: loss per progress event, validation per validation event. */
 export function curves(events: TrainerEvent[]): Pick<TrainRunDetail, 'loss' | 'validation'> {
   let loss: TrainRunDetail['loss'] = [];

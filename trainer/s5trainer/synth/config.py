@@ -30,6 +30,12 @@ class SynthConfig:
     ir_norm: str = "mean_norm"                  # 2025: h / mean_c ||h_c||; 2026 "rms_norm": / sqrt(mean ||h_c||²)
     background_tile: bool = True                # short backgrounds are tiled (2025 repeated samples: a bug)
     procedural_background_prob: float = 0.5     # share of procedural diffuse noise vs. ambience clips
+    # Added after v1; left out of to_json() at their defaults so existing metadata stays identical.
+    foa_ambience: tuple[str, ...] = ()          # 4-ch ACN/SN3D ambience files used as backgrounds as they are
+    foa_ambience_prob: float = 0.0              # share of scenes whose background is one of them (randomly rotated)
+    background_tilt_db: float = 0.0             # +- dB/octave random spectral tilt of the background (around 1 kHz)
+
+    _LATER_FIELDS = {"foa_ambience": (), "foa_ambience_prob": 0.0, "background_tilt_db": 0.0}
 
     @classmethod
     def for_mode(cls, mode: str = "2025", **overrides) -> "SynthConfig":
@@ -55,4 +61,10 @@ class SynthConfig:
         return (int(self.dry_window_ms[0] * self.rate / 1000), int(self.dry_window_ms[1] * self.rate / 1000))
 
     def to_json(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        for k, default in self._LATER_FIELDS.items():
+            if d[k] == default or (k == "foa_ambience" and not d[k]):
+                del d[k]
+            elif k == "foa_ambience":
+                d[k] = list(d[k])
+        return d

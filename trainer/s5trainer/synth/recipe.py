@@ -136,7 +136,11 @@ def sample_scene(cfg: SynthConfig, pools: Pools, bank: RoomBank, seed: int, inde
             interferers.append(_event(rng, "interference", cat, clip, cfg, cfg.interf_snr_db, room_meta,
                                       int(rng.integers(n_pos))))
 
-    if pools.background and rng.random() >= cfg.procedural_background_prob:
+    if cfg.foa_ambience and rng.random() < cfg.foa_ambience_prob:   # no draw at all when off
+        k = int(rng.integers(len(cfg.foa_ambience)))
+        background = {"kind": "foa_file", "file": str(cfg.foa_ambience[k]), "offset_frac": float(rng.random()),
+                      "yaw_deg": float(rng.uniform(-180.0, 180.0)), "seed": int(rng.integers(2**31))}
+    elif pools.background and rng.random() >= cfg.procedural_background_prob:
         clip = pools.background[int(rng.integers(len(pools.background)))]
         extra = max(clip.duration_s - cfg.seconds, 0.0)
         background = {"kind": "clip", "clip": clip.id, "label": clip.label,
@@ -145,6 +149,8 @@ def sample_scene(cfg: SynthConfig, pools: Pools, bank: RoomBank, seed: int, inde
     else:
         background = {"kind": "procedural", "noise": str(rng.choice(NOISE_KINDS)), "seed": int(rng.integers(2**31))}
     background["level_db"] = cfg.ref_db
+    if cfg.background_tilt_db > 0:
+        background["tilt_db_per_octave"] = float(rng.uniform(-cfg.background_tilt_db, cfg.background_tilt_db))
 
     events.sort(key=lambda e: e["onset_s"])
     return {"name": name, "index": int(index), "seed": int(seed), "split": split, "mode": cfg.mode,

@@ -96,6 +96,22 @@ class SceneRenderer:
         start, kernel = dry_window(h[0], self.cfg)
         return h, start, kernel
 
+    def self_noise(self, spec: dict, n: int) -> np.ndarray | None:
+        """Self-noise of a simulated A-format microphone (rooms whose ``receiver`` is ``afmt`` with a
+        ``self_noise_db``): independent noise per capsule through the room's A->B conversion, W at
+        ``ref_db + self_noise_db``; seeded by the scene, so re-rendering a spec is exact. Rooms
+        without it (every bank made before) add nothing."""
+        rec = self.bank.meta(spec["room"]).get("receiver") or {}
+        if rec.get("kind") != "afmt" or rec.get("self_noise_db") is None:
+            return None
+        from ..rooms.afmt import self_noise
+
+        rng = np.random.default_rng([int(spec["seed"]), int(spec["index"]), 0x5E1F])
+        gains = 10 ** (np.asarray(rec.get("capsule_gain_db", [0.0] * 4), float) / 20)
+        x = self_noise(n, self.cfg.rate, rng, rec["radius_m"], rec["directivity"], rec.get("eq", True), gains)
+        target = 10 ** ((spec["ref_db"] + rec["self_noise_db"]) / 10)
+        return (x * np.sqrt(target / np.mean(x[0] ** 2))).astype(np.float32)
+
     def source(self, ev: dict) -> np.ndarray:
         """Peak-normalised source excerpt of an event."""
         x = self._load(ev["clip"])
@@ -128,5 +144,8 @@ class SceneRenderer:
         noise = render_background(spec["background"], n_out, cfg.rate, self._load, cfg.background_tile)
         noise *= np.float32(np.sqrt(10 ** (spec["background"]["level_db"] / 10) / np.mean(noise.astype(np.float64) ** 2)))
         mix += noise
+        mic_noise = self.self_noise(spec, n_out)
+        if mic_noise is not None:
+            mix += mic_noise
         return RenderedScene(mix, dry, [e["label"] for e in targets], spec, wets,
                              noise if keep_components else None)

@@ -88,13 +88,19 @@ def val_items(cfg: TrainConfig, clip: Clip) -> tuple[object | None, int]:
         items = FolderItems(v.folder, clip.rate, clip.samples)
         return items, min(v.n or len(items), len(items))
     from ..synth import SceneDataset
-    from ..synth.presets import preset
+    from ..synth.presets import ensure_bank, preset, preset_bank_ready
 
     try:
         p = preset(v.preset, cfg.mode)
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None
     lib, rooms = _dirs(cfg)
+    # The preset names its room bank (<data>/rooms/preset-*): used when built, and built here when the
+    # run trains on the default bank; a run with an explicit data.rooms and no preset bank on disk
+    # keeps validating on that bank's val rooms (build it with `rooms preset-bank val`).
+    if cfg.data.rooms is None or preset_bank_ready(p["rooms"]):
+        rooms = ensure_bank(p["rooms"])
     n = v.n or p["n"]
-    ds = SceneDataset(lib, rooms, _synth_cfg(cfg, clip), p["split"], p["seed"], length=n, name_prefix=p["prefix"])
+    ds = SceneDataset(lib, rooms, _synth_cfg(cfg, clip), p["split"], p["seed"], length=n, name_prefix=p["prefix"],
+                      room_split=p["room_split"])
     return SynthItems([ds], [None]), n
