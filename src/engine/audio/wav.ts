@@ -324,10 +324,14 @@ export function wavBytesPerSample(fmt: WavSampleFormat): number {
 /**
  * Header bytes written before the samples: RIFF + a 36-byte JUNK chunk (reserved so the header
  * can become RF64's `ds64` in place when the data outgrows 4 GiB, as EBU Tech 3306 recommends) +
- * a 40-byte `fmt ` (or a 16-byte one followed by a 24-byte JUNK filler) + the `data` chunk header.
+ * 62 bytes of format chunks + the `data` chunk header. The format part is
+ *   float32: a 42-byte `fmt ` (WAVE_FORMAT_EXTENSIBLE, see below) + a `fact` chunk (sample
+ *            frames; required for non-PCM data);
+ *   PCM > 16 bits or > 2 channels: a 40-byte extensible `fmt ` + a 6-byte JUNK filler;
+ *   PCM 16-bit mono/stereo: a 16-byte plain `fmt ` + a 30-byte JUNK filler.
  * The size is the same for every format, so the data offset never moves.
  */
-export const WAV_HEADER_BYTES = 12 + 8 + 28 + 8 + 40 + 8;
+export const WAV_HEADER_BYTES = 12 + 8 + 28 + 62 + 8;
 
 /**
  * Builds the header for `frames` frames. Sizes beyond the 32-bit limit switch the file to RF64
@@ -335,6 +339,12 @@ export const WAV_HEADER_BYTES = 12 + 8 + 28 + 8 + 40 + 8;
  * WAVE_FORMAT_EXTENSIBLE is used for more than 2 channels or more than 16 bits (valid bits =
  * container bits, channel mask 0 = no speaker assignment, right for ambisonic channels); mono and
  * stereo 16-bit files get the plain PCM header every reader understands.
+ *
+ * The float `fmt ` chunk is 42 bytes: the 40 of WAVEFORMATEXTENSIBLE (cbSize 22) and two zero
+ * bytes. SoX reads, after the extensible part, a second cbSize for every non-PCM sub-format and
+ * warns "wave header missing extended part of fmt chunk" when it is absent (it does so for
+ * libsndfile's float WAVEX files too); the two bytes satisfy it, and readers that honour the chunk
+ * size (libsndfile, scipy, ours) skip them.
  */
 export function buildWavHeader(fmt: WavSampleFormat, channels: number, sampleRate: number, frames: number): Buffer {
   const bps = wavBytesPerSample(fmt);
@@ -342,6 +352,7 @@ export function buildWavHeader(fmt: WavSampleFormat, channels: number, sampleRat
   const pad = dataBytes & 1;
   const riffBytes = WAV_HEADER_BYTES - 8 + dataBytes + pad;
   const big = riffBytes > 0xffffffff || dataBytes > 0xffffffff;
+  const float = fmt === 'float32';
   const extensible = channels > 2 || bps > 2;
   const h = Buffer.alloc(WAV_HEADER_BYTES);
   h.write(big ? 'RF64' : 'RIFF', 0, 'latin1');
@@ -356,9 +367,10 @@ export function buildWavHeader(fmt: WavSampleFormat, channels: number, sampleRat
     h.writeUInt32LE(0, 44);
   }
   let p = 48;
+  const fmtBytes = float ? 42 : extensible ? 40 : 16;
   h.write('fmt ', p, 'latin1');
-  h.writeUInt32LE(extensible ? 40 : 16, p + 4);
-  h.writeUInt16LE(extensible ? 0xfffe : fmt === 'float32' ? 3 : 1, p + 8);
+  h.writeUInt32LE(fmtBytes, p + 4);
+  h.writeUInt16LE(extensible ? 0xfffe : float ? 3 : 1, p + 8);
   h.writeUInt16LE(channels, p + 10);
   h.writeUInt32LE(sampleRate, p + 12);
   h.writeUInt32LE(sampleRate * channels * bps, p + 16);
@@ -368,14 +380,20 @@ export function buildWavHeader(fmt: WavSampleFormat, channels: number, sampleRat
     h.writeUInt16LE(22, p + 24);
     h.writeUInt16LE(bps * 8, p + 26);
     h.writeUInt32LE(0, p + 28);
-    h.writeUInt32LE(fmt === 'float32' ? 3 : 1, p + 32);
+    h.writeUInt32LE(float ? 3 : 1, p + 32);
     GUID_TAIL_STD.copy(h, p + 36);
-    p += 48;
+  }
+  p += 8 + fmtBytes; // the two bytes after a float fmt stay zero
+  const rest = WAV_HEADER_BYTES - 8 - p; // bytes up to the data chunk header
+  if (float) {
+    h.write('fact', p, 'latin1');
+    h.writeUInt32LE(4, p + 4);
+    h.writeUInt32LE(big ? 0xffffffff : frames, p + 8);
+    p += 12;
   } else {
-    p += 24;
     h.write('JUNK', p, 'latin1');
-    h.writeUInt32LE(16, p + 4);
-    p += 24;
+    h.writeUInt32LE(rest - 8, p + 4);
+    p += rest;
   }
   h.write('data', p, 'latin1');
   h.writeUInt32LE(big ? 0xffffffff : dataBytes, p + 4);

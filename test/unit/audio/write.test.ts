@@ -146,6 +146,34 @@ describe('write: atomic replacement', () => {
     expect(Array.from(back.data[0])).toEqual([0.25, -0.5, 0.125]);
   });
 
+  it('float WAV is WAVE_FORMAT_EXTENSIBLE with the float GUID and a fact chunk, and SoX reads it without a warning', async () => {
+    for (const ch of [1, 4]) {
+      const file = path.join(tmp.dir, `float_${ch}.wav`);
+      const x = Array.from({ length: ch }, (_, c) => new Float32Array(4000).map((_, i) => 0.5 * Math.sin((i * (c + 1)) / 20)));
+      await writeAudio(file, x, 16000, 'float32');
+      const b = readFileSync(file);
+      // Walk the chunks independently of our reader.
+      const chunks = new Map<string, number>();
+      for (let off = 12; off + 8 <= b.length; off += 8 + b.readUInt32LE(off + 4) + (b.readUInt32LE(off + 4) & 1)) {
+        chunks.set(b.toString('latin1', off, off + 4), off);
+        if (b.toString('latin1', off, off + 4) === 'data') break;
+      }
+      const fmt = chunks.get('fmt ')!;
+      expect(b.readUInt16LE(fmt + 8)).toBe(0xfffe); // WAVE_FORMAT_EXTENSIBLE
+      expect(b.readUInt16LE(fmt + 24)).toBe(22); // cbSize
+      expect(b.readUInt16LE(fmt + 32)).toBe(3); // sub-format GUID: IEEE float
+      expect(b.readUInt32LE(chunks.get('fact')! + 8)).toBe(4000);
+      // `sox --i` and `sox FILE -n stat` print no warning ("missing extended part of fmt chunk").
+      const info = execFileSync('sox', ['--i', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(info).toMatch(new RegExp(`Channels\\s+: ${ch}`));
+      const stat = execFileSync('sh', ['-c', `sox "${file}" -n stat 2>&1`], { encoding: 'utf8' });
+      expect(stat).not.toMatch(/WARN|FAIL/);
+      expect(Number(/RMS\s+amplitude:\s+([\d.]+)/.exec(stat)![1])).toBeCloseTo(0.3536, 2);
+      const infoErr = execFileSync('sh', ['-c', `sox --i "${file}" 2>&1 >/dev/null`], { encoding: 'utf8' });
+      expect(infoErr).toBe('');
+    }
+  });
+
   it('a header for more than 4 GiB of samples becomes RF64 (ds64) and parses back', async () => {
     const frames = 2 ** 28; // 4 ch × 4 bytes × 2^28 = 4 GiB
     const file = path.join(tmp.dir, 'big_header.wav');
