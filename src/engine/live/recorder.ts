@@ -3,10 +3,11 @@
  * as JSON lines. The WAV header is rewritten with the current length at least every
  * `fixupSeconds` (and at the end), so a crash leaves a readable file that holds everything up to
  * the last fix-up (and usually more, which readers then ignore). Files are created with exclusive
- * flags: a recording never overwrites an existing file. Writes are queued in order on one handle;
- * the audio thread never waits for the disk.
+ * flags: a recording never overwrites an existing file. The folder is created when it does not
+ * exist (as Export does); every error names the folder or file it is about. Writes are queued in
+ * order on one handle; the audio thread never waits for the disk.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { S5Error } from '../../shared/errors';
 import { buildWavHeader, encodeWavSamples, WAV_HEADER_BYTES, type WavSampleFormat } from '../audio/wav';
@@ -26,15 +27,34 @@ function stamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
+/** What a failed file-system call means for the user, from its errno code. */
+function why(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'no permission to write here';
+  if (code === 'EROFS') return 'the file system is read-only';
+  if (code === 'ENOSPC') return 'the disk is full';
+  if (code === 'ENOTDIR' || code === 'EEXIST') return 'a file of that name is in the way (it is not a folder)';
+  return (e as Error).message;
+}
+
+/** Creates the recording folder (and its parents) when it does not exist. */
+async function ensureFolder(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new S5Error('bad_input', `cannot create the recording folder: ${why(e)}`, dir);
+  }
+}
+
 async function openExclusive(file: string): Promise<FileHandle> {
   try {
     return await open(file, 'wx');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new S5Error('bad_input', 'a file of that name exists; recordings never overwrite files', file);
-    if (code === 'ENOENT') throw new S5Error('not_found', 'no such folder to record into', file);
-    if (code === 'EACCES' || code === 'EPERM') throw new S5Error('bad_input', 'no permission to write here', file);
-    throw new S5Error('internal', `cannot create (${(e as Error).message})`, file);
+    if (code === 'ENOENT') throw new S5Error('not_found', 'the recording folder disappeared', file);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOSPC') throw new S5Error('bad_input', `cannot create the recording: ${why(e)}`, file);
+    throw new S5Error('internal', `cannot create the recording (${(e as Error).message})`, file);
   }
 }
 
@@ -59,7 +79,9 @@ export class LiveRecorder {
   }
 
   static async create(o: RecorderOptions): Promise<LiveRecorder> {
-    const base = path.join(path.resolve(o.dir), o.name ?? `live-${stamp()}`);
+    const dir = path.resolve(o.dir);
+    await ensureFolder(dir);
+    const base = path.join(dir, o.name ?? `live-${stamp()}`);
     const wav = await openExclusive(`${base}.wav`);
     let jsonl: FileHandle;
     try {

@@ -21,3 +21,9 @@ export function toErrorView(err: unknown, fallbackFile?: string): ErrorView {
   if (fallbackFile) view.file = fallbackFile;
   return view;
 }
+
+/** One line for places that show a single string: the file first, as the CLI prints it. */
+export function errorText(err: unknown, fallbackFile?: string): string {
+  const v = toErrorView(err, fallbackFile);
+  return v.file && !v.message.includes(v.file) ? `${v.file}: ${v.message}` : v.message;
+}

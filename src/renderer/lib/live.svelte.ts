@@ -9,7 +9,7 @@ import type { S5Bridge } from '../../shared/api';
 import type { LiveDevice, LiveFrameEvent, LiveSessionInfo, LiveStats } from '../../shared/api-live';
 import type { ChannelFormat } from '../../shared/audio';
 import type { S5Label } from '../../shared/labels';
-import { toErrorView } from './errors';
+import { errorText, toErrorView } from './errors';
 
 /** Seconds of history in the strip chart. */
 export const HISTORY_SECONDS = 30;
@@ -172,7 +172,7 @@ export class LiveState {
       this.active = [];
       this.stats = null;
     } catch (err) {
-      this.error = toErrorView(err).message;
+      this.error = errorText(err);
     } finally {
       this.busy = false;
     }
@@ -188,7 +188,7 @@ export class LiveState {
       this.recording = null;
       this.active = [];
     } catch (err) {
-      this.error = toErrorView(err).message;
+      this.error = errorText(err);
     } finally {
       this.busy = false;
     }
@@ -202,7 +202,7 @@ export class LiveState {
     try {
       this.listen = (await this.api.liveListen({ labels: next })).labels;
     } catch (err) {
-      this.error = toErrorView(err).message;
+      this.error = errorText(err);
     }
   }
 
@@ -230,7 +230,7 @@ export class LiveState {
         this.saveSettings();
       }
     } catch (err) {
-      this.error = toErrorView(err).message;
+      this.error = errorText(err);
     }
   }
 }

@@ -59,4 +59,20 @@ describe('LiveRecorder', () => {
     await expect(LiveRecorder.create({ dir, name: 'c', channels: 4, sampleRate: 8000, format: 'pcm16' })).rejects.toThrow(/never overwrite/);
     expect(readFileSync(path.join(dir, 'c.wav'), 'utf8')).toBe('keep');
   });
+
+  it('creates a recording folder that does not exist (with its parents)', async () => {
+    const nested = path.join(dir, 'new', 'takes', 'today');
+    const r = await LiveRecorder.create({ dir: nested, name: 'd', channels: 4, sampleRate: 8000, format: 'float32' });
+    r.writeAudio(block(800, 0));
+    const done = await r.close();
+    expect(done.path).toBe(path.join(nested, 'd.wav'));
+    expect((await readAudio(done.path)).info.frames).toBe(800);
+  });
+
+  it('a file in the way of the folder is a specific error naming the folder', async () => {
+    writeFileSync(path.join(dir, 'not-a-folder'), 'x');
+    const target = path.join(dir, 'not-a-folder', 'sub');
+    await expect(LiveRecorder.create({ dir: target, channels: 4, sampleRate: 8000, format: 'pcm16' }))
+      .rejects.toMatchObject({ code: 'bad_input', file: target, message: expect.stringContaining('cannot create the recording folder: a file of that name is in the way') });
+  });
 });
