@@ -59,6 +59,9 @@ export async function startHarness(): Promise<Harness> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     contexts.push(context);
     const page = await context.newPage();
+    // Waits on the app's state without their own limit get a minute: the engine shares a busy
+    // 2-core machine (playwright's default, 30 s, assumes a quiet one).
+    page.setDefaultTimeout(60_000);
     const problems: string[] = [];
     page.on('console', (msg) => {
       if (msg.type() === 'error' || /Content.Security.Policy/i.test(msg.text())) problems.push(`console.${msg.type()}: ${msg.text()}`);
@@ -73,7 +76,7 @@ export async function startHarness(): Promise<Harness> {
       });
     });
     await page.goto(bridge.url);
-    await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="engine-status"][data-state="ready"]').waitFor({ timeout: 180_000 });
     return { context, page, problems };
   }
 
@@ -98,8 +101,8 @@ export async function openByPath(page: Page, file: string): Promise<void> {
 
 /** Waits for the busy state to end with `name` in the info panel. */
 export async function waitForOpen(page: Page, name: string): Promise<void> {
-  await page.locator('[data-testid="file-info"] h2', { hasText: name }).waitFor({ timeout: 60_000 });
-  await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
+  await page.locator('[data-testid="file-info"] h2', { hasText: name }).waitFor({ timeout: 120_000 });
+  await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 120_000 });
 }
 
 /** `m:ss.mmm`, written independently of the app's formatter. */
@@ -187,4 +190,10 @@ export async function laneInk(page: Page, lanes: number): Promise<number[]> {
     }
     return counts;
   }, lanes);
+}
+
+/** Seconds shown by Live's Record button ("● Recording 1:05", "● Recording 1:02:03"); −1 when not recording. */
+export function recordedSeconds(text: string): number {
+  const m = /Recording\s+(?:(\d+):)?(\d+):(\d\d)/.exec(text);
+  return m ? Number(m[1] ?? 0) * 3600 + Number(m[2]) * 60 + Number(m[3]) : -1;
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readWavHeader, repoRoot, startHarness, type Harness } from './helpers';
+import { readWavHeader, recordedSeconds, repoRoot, startHarness, type Harness } from './helpers';
 import { Engine } from '../../src/engine/engine';
 
 const SCENE = path.join(repoRoot, 'resources/demo/soundscape/demo_000000.wav');
@@ -43,23 +43,28 @@ describe('Live view', () => {
     for (const l of offline) await page.locator(`[data-testid="live-listen"][data-label="${l}"]`).click();
     await page.getByTestId('live-start').click();
 
-    for (const l of offline) await page.locator(`[data-testid="live-label"][data-label="${l}"]`).waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.getByTestId('live-latency').innerText(), { timeout: 30_000 }).toMatch(/p50 \d+ ms/);
+    for (const l of offline) await page.locator(`[data-testid="live-label"][data-label="${l}"]`).waitFor({ timeout: 120_000 });
+    await expect.poll(() => page.getByTestId('live-latency').innerText(), { timeout: 120_000 }).toMatch(/p50 \d+ ms/);
 
     const t0 = Date.now();
     await page.getByTestId('live-record').click();
-    await expect.poll(() => page.getByTestId('live-record').innerText(), { timeout: 15_000 }).toMatch(/Recording 0:0[2-9]/);
-    const t1 = Date.now();
+    // The counter shows the recorded length; wait until it reaches 2 s (a busy machine may show a
+    // later second first: compare numbers, not a pattern of early seconds).
+    const shown = async () => recordedSeconds(await page.getByTestId('live-record').innerText());
+    await expect.poll(shown).toBeGreaterThanOrEqual(2);
+    const atStop = await shown();
     await page.getByTestId('live-stop').click();
-    await page.getByTestId('live-start').waitFor({ timeout: 15_000 });
+    await page.getByTestId('live-start').waitFor();
+    const t1 = Date.now();
     const recorded = await page.getByTestId('live-last-recording').innerText();
     const file = /Recorded to (\S+\.wav)/.exec(recorded)?.[1];
     expect(file && path.dirname(file)).toBe(tmp);
     const h = readWavHeader(file as string);
     expect(h).toMatchObject({ channels: 4, sampleRate: 32000, bitsPerSample: 16 });
-    // Replay runs at real time: the file holds the input between the two clicks (± the round trips).
-    expect(h.durationSec).toBeGreaterThanOrEqual((t1 - t0) / 1000 - 1);
-    expect(h.durationSec).toBeLessThanOrEqual((t1 - t0) / 1000 + 2);
+    // Replay runs at real time: the file holds at least what the counter showed before Stop, and
+    // no more than the real time between the Record click and the session's end.
+    expect(h.durationSec).toBeGreaterThanOrEqual(atStop);
+    expect(h.durationSec).toBeLessThanOrEqual((t1 - t0) / 1000 + 0.5);
     expect(h.frames).toBe(Math.round(h.durationSec * 32000));
     expect(problems).toEqual([]);
   });

@@ -52,7 +52,7 @@ describe('Models view', () => {
     await page.getByRole('button', { name: /Models/ }).first().click();
     await page.getByTestId('models-list').waitFor();
     const rows = page.getByTestId('model-row');
-    await rows.first().waitFor({ timeout: 30_000 });
+    await rows.first().waitFor();
 
     const ids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-model-id')));
     const expectedIds = [...readdirSync(path.join(repoRoot, 'models')).filter((d) => !d.includes('.')), 'user-tag-copy', 'broken-tagger'];
@@ -96,11 +96,11 @@ describe('Models view', () => {
     // Importing a folder that is not a model gives a specific error.
     await page.getByTestId('import-path').fill(path.join(data, 'nope'));
     await page.getByTestId('import-model').click();
-    await page.getByTestId('error').waitFor({ timeout: 10_000 });
+    await page.getByTestId('error').waitFor();
     expect(await page.getByTestId('error').innerText()).toContain('nope');
 
     // Doctor report: provider and threads.
-    await page.getByTestId('doctor').waitFor({ timeout: 60_000 });
+    await page.getByTestId('doctor').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('doctor-provider').innerText()).toMatch(/CPU|CUDA/);
     expect(Number(await page.getByTestId('doctor-threads').innerText())).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(repoRoot, 'test-results/models.png'), fullPage: true });
@@ -111,7 +111,7 @@ describe('Models view', () => {
     const { page, problems } = await harness.openPage();
     await page.getByTestId('nav-models').click();
     const row = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v1"]');
-    await row.waitFor({ timeout: 30_000 });
+    await row.waitFor();
     const manifest = JSON.parse(readFileSync(path.join(SHIPPED_TAGGER, 'manifest.json'), 'utf8'));
     const sepManifest = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v1/manifest.json'), 'utf8'));
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openByPath, readWavHeader, repoRoot, startHarness, type Harness } from './helpers';
+import { openByPath, readWavHeader, recordedSeconds, repoRoot, startHarness, type Harness } from './helpers';
 
 const DEMO = path.join(repoRoot, 'resources/demo/soundscape/demo_000000.wav');
 let harness: Harness;
@@ -36,8 +36,8 @@ describe('keyboard shortcuts and cross-view flows', () => {
     const { page, problems } = await harness.openPage();
     await openByPath(page, DEMO);
     await page.getByTestId('analyse').click();
-    await page.getByTestId('play').waitFor({ timeout: 120_000 });
-    await expect.poll(() => page.getByTestId('play').isEnabled(), { timeout: 60_000 }).toBe(true);
+    await page.getByTestId('play').waitFor({ timeout: 300_000 });
+    await expect.poll(() => page.getByTestId('play').isEnabled(), { timeout: 120_000 }).toBe(true);
     const span0 = await visibleSpan(page);
     const solo0 = await soloStates(page);
 
@@ -71,9 +71,9 @@ describe('keyboard shortcuts and cross-view flows', () => {
     await page.keyboard.press('ArrowRight');
     expect(await position(page)).toBeCloseTo(1, 2);
     await page.keyboard.press('Space');
-    await page.getByTestId('pause').waitFor({ timeout: 10_000 });
+    await page.getByTestId('pause').waitFor();
     await page.keyboard.press('Space');
-    await page.getByTestId('play').waitFor({ timeout: 10_000 });
+    await page.getByTestId('play').waitFor();
 
     // E opens the export dialog; its progress shows files done of the engine's total.
     await page.keyboard.press('e');
@@ -102,7 +102,7 @@ describe('keyboard shortcuts and cross-view flows', () => {
     const { page, problems } = await harness.openPage();
     await openByPath(page, DEMO);
     await page.getByTestId('analyse').click();
-    await expect.poll(() => page.getByTestId('play').isEnabled(), { timeout: 120_000 }).toBe(true);
+    await expect.poll(() => page.getByTestId('play').isEnabled(), { timeout: 300_000 }).toBe(true);
 
     await page.keyboard.press('Control+2');
     await page.getByTestId('view-live').waitFor();
@@ -125,19 +125,19 @@ describe('keyboard shortcuts and cross-view flows', () => {
     await page.getByTestId('view-scene').waitFor();
     expect(await page.getByTestId('pause').count()).toBe(0);
     await page.keyboard.press('Space');
-    await page.getByTestId('pause').waitFor({ timeout: 10_000 });
+    await page.getByTestId('pause').waitFor();
     await page.keyboard.press('Space');
-    await page.getByTestId('play').waitFor({ timeout: 10_000 });
+    await page.getByTestId('play').waitFor();
     await page.keyboard.press('Control+2');
-    await page.getByTestId('live-stop').waitFor({ timeout: 5_000 });
+    await page.getByTestId('live-stop').waitFor();
 
     // R records, R again stops it, Space stops the session; then open the recording in Scene.
     await page.keyboard.press('r');
-    await expect.poll(() => page.getByTestId('live-record').innerText(), { timeout: 15_000 }).toMatch(/Recording 0:0[2-9]/);
+    await expect.poll(async () => recordedSeconds(await page.getByTestId('live-record').innerText())).toBeGreaterThanOrEqual(2);
     await page.keyboard.press('Shift+R');
-    await expect.poll(() => page.getByTestId('live-record').getAttribute('aria-pressed'), { timeout: 10_000 }).toBe('false');
+    await expect.poll(() => page.getByTestId('live-record').getAttribute('aria-pressed')).toBe('false');
     await page.keyboard.press('Space');
-    await page.getByTestId('live-start').waitFor({ timeout: 15_000 });
+    await page.getByTestId('live-start').waitFor();
     const recorded = await page.getByTestId('live-last-recording').innerText();
     const file = /Recorded to (\S+\.wav)/.exec(recorded)?.[1] as string;
     expect(path.dirname(file)).toBe(tmp);

@@ -41,11 +41,11 @@ describe('Scene: a real FuMa recording', () => {
     const { page, problems } = await harness.openPage();
     await openByPath(page, SOUNDSCAPE);
     await page.getByTestId('channel-format-select').selectOption('foa-fuma');
-    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 60_000 }).toContain('declared');
-    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 120_000 }).toContain('declared');
+    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 120_000 });
 
     await page.getByTestId('analyse').click();
-    await page.getByTestId('analysis-progress').waitFor({ timeout: 30_000 });
+    await page.getByTestId('analysis-progress').waitFor();
     await page.getByTestId('play').waitFor({ timeout: 300_000 });
     await expect.poll(() => page.getByTestId('play').isEnabled(), { timeout: 120_000 }).toBe(true);
 
@@ -56,7 +56,7 @@ describe('Scene: a real FuMa recording', () => {
     await page.getByTestId('export-format').selectOption('f32');
     await page.getByTestId('export-rate').selectOption(String(MODEL_RATE));
     await page.getByTestId('export-confirm').click();
-    await page.getByTestId('export-done').waitFor({ timeout: 60_000 });
+    await page.getByTestId('export-done').waitFor({ timeout: 120_000 });
     const result = JSON.parse(readFileSync(path.join(out, 'labels.json'), 'utf8'));
 
     expect(result.recording.channel_format).toBe('foa-fuma');

@@ -97,13 +97,13 @@ describe('Scene view', () => {
 
     // The soundscape's Z channel (channel 4) is empty: FuMa order measured, offered in one click.
     await openByPath(page, SOUNDSCAPE_OGG);
-    await expect.poll(() => hint.getAttribute('data-level'), { timeout: 60_000 }).toBe('warning');
+    await expect.poll(() => hint.getAttribute('data-level'), { timeout: 120_000 }).toBe('warning');
     expect(await hint.getAttribute('data-order')).toBe('fuma');
     expect(await page.getByTestId('apply-format-hint').innerText()).toContain('FuMa');
     await page.screenshot({ path: path.join(repoRoot, 'test-results/scene-format.png') });
     await page.getByTestId('apply-format-hint').click();
-    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 60_000 }).toContain('declared');
-    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 120_000 }).toContain('declared');
+    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 120_000 });
     expect(await page.getByTestId('info-channel-format').innerText()).toContain('FuMa');
     expect(await page.getByTestId('channel-format-select').inputValue()).toBe('foa-fuma');
     expect(await hint.getAttribute('data-level')).toBe('ok');
@@ -113,14 +113,14 @@ describe('Scene view', () => {
     // Declaring on the room response is remembered: reopening it from Recent reads it as FuMa.
     await openByPath(page, ROOM_44K);
     await page.getByTestId('channel-format-select').selectOption('foa-fuma');
-    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 60_000 }).toContain('declared');
-    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
+    await expect.poll(() => page.getByTestId('info-channel-format').innerText(), { timeout: 120_000 }).toContain('declared');
+    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 120_000 });
     await openByPath(page, BAMBOO_48K);
     await page.locator(`[data-testid="recent-file"][title="${ROOM_44K}"]`).click();
     await waitForOpen(page, path.basename(ROOM_44K));
     expect(await page.getByTestId('channel-format-select').inputValue()).toBe('foa-fuma');
     expect(await page.getByTestId('info-channel-format').innerText()).toContain('declared');
-    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 60_000 });
+    await page.getByTestId('busy').waitFor({ state: 'detached', timeout: 120_000 });
     expect(await page.getByTestId('waveform-lane-label').allInnerTexts()).toEqual(['W', 'Y', 'Z', 'X']);
     expect(problems).toEqual([]);
   });
@@ -133,7 +133,7 @@ describe('Scene view', () => {
     await page.getByTestId('open-path').fill(corrupt);
     await page.getByTestId('open-button').click();
     const error = page.getByTestId('error-message');
-    await error.waitFor({ timeout: 60_000 });
+    await error.waitFor({ timeout: 120_000 });
     expect(await error.getAttribute('role')).toBe('alert');
     expect(await error.innerText()).toContain('corrupt.wav');
     expect(await page.getByTestId('file-info').count()).toBe(0);
@@ -220,7 +220,7 @@ describe('Scene view', () => {
     expect(pid).toBeGreaterThan(0);
 
     process.kill(pid, 'SIGKILL');
-    await page.locator('[data-testid="engine-status"][data-state="ready"]', { hasText: 'restarted' }).waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="engine-status"][data-state="ready"]', { hasText: 'restarted' }).waitFor({ timeout: 120_000 });
     // The status bar's details refresh from getEngineInfo once the new engine is up.
     const shownPid = async () => Number(/pid (\d+)/.exec((await status.getAttribute('title')) ?? '')?.[1]);
     await expect.poll(shownPid).not.toBe(pid);
