@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { DoctorReport } from '../shared/api';
 import type { ModelRegistry } from './models/registry';
+import { activeInfo } from './models/info';
 import { dataDir, settingsFile } from './settings/paths';
 import { pythonCandidates } from './training/python';
 import { APP_VERSION } from './version';
@@ -106,7 +107,7 @@ export async function doctorReport(registry: ModelRegistry, inference: Inference
       total: entries.length,
       valid: valid.length,
       invalid: entries.filter((e) => !e.valid).map((e) => ({ id: e.id, errors: e.errors })),
-      active: { tagger: active.tagger?.manifest.id ?? null, separator: active.separator?.manifest.id ?? null, from: active.from, warnings: active.warnings },
+      active: activeInfo(active),
     },
     python: await pyPromise,
     warnings,

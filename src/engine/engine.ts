@@ -77,9 +77,9 @@ export class Engine {
       openAudio: (arg) => openAudio(arg),
       evaluate: (arg) => evaluateFolders(arg, (p) => this.emit('progress', p)),
       listModels: async () => listModelInfo(this.models().registry),
-      activateModels: async ({ ids }) => {
+      activateModels: async ({ ids, verifier }) => {
         const { registry } = this.models();
-        await registry.activate(ids);
+        await registry.activate(ids, { verifier });
         return activeInfo(await registry.activePair());
       },
       importModel: async ({ path: source, force }) => {

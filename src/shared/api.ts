@@ -72,7 +72,8 @@ export const PickFileResultSchema = z.object({ path: z.string().nullable() });
 // `progress` events {task: 'separate' | 'tag', stage, done, total, job}.
 
 const JobIdSchema = z.string().min(1).max(128);
-const ModelIdsSchema = z.array(z.string().min(1).max(64)).max(2);
+/** A tagger, a separator and a verifier at most, in any order. */
+const ModelIdsSchema = z.array(z.string().min(1).max(64)).max(3);
 
 /** One model folder as the registry sees it (valid or not). */
 export const ModelInfoSchema = z.object({
@@ -86,6 +87,8 @@ export const ModelInfoSchema = z.object({
   /** null when the manifest cannot be read. */
   name: z.string().nullable(),
   kind: z.enum(['tagger', 'separator']).nullable(),
+  /** What the model does in the engine: a tagger-kind model with a verification block is a stem verifier. */
+  role: z.enum(['tagger', 'separator', 'verifier']).nullable(),
   task: z.enum(TASKS).nullable(),
   architecture: z.string().nullable(),
   sample_rate: z.number().nullable(),
@@ -106,6 +109,17 @@ export const ModelInfoSchema = z.object({
       max_events: z.number(),
     })
     .nullable(),
+  /** Verifiers: confirmation / relabel thresholds and the pass bound (manifest `verification`); null otherwise. */
+  verification: z
+    .object({
+      confirm: z.record(z.string(), z.number()),
+      relabel: z.number().nullable(),
+      max_passes: z.number(),
+      candidate: z.number(),
+    })
+    .nullable(),
+  /** Level normalisation inside the graph: the W-channel RMS (dBFS) each window is scaled to; null = none. */
+  input_level_dbfs: z.number().nullable(),
   /** MODEL_CARD.md as plain text (at most MODEL_CARD_MAX_BYTES); null when the folder has none. */
   card: z.string().nullable(),
 });
@@ -118,6 +132,10 @@ export const ActiveModelsInfoSchema = z.object({
   separator: z.string().nullable(),
   /** 'settings': the pair saved by activateModels; 'default': chosen automatically. */
   from: z.enum(['settings', 'default']),
+  /** The stem verifier (null: none installed, or the user chose none). */
+  verifier: z.string().nullable(),
+  /** 'settings': chosen by the user (including none); 'default': the first valid one that fits the separator. */
+  verifier_from: z.enum(['settings', 'default']),
   warnings: z.array(z.string()),
 });
 
@@ -128,7 +146,14 @@ export const ListModelsResultSchema = z.object({
 });
 export type ListModelsResult = z.infer<typeof ListModelsResultSchema>;
 
-export const ActivateModelsRequestSchema = z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(2) });
+export const ActivateModelsRequestSchema = z
+  .object({
+    /** A tagger, a separator and/or a verifier (one of each at most). */
+    ids: z.array(z.string().min(1).max(64)).max(3).default([]),
+    /** The stem verifier to use: an id, or null for none (omitted: unchanged unless `ids` names one). */
+    verifier: z.string().min(1).max(64).nullable().optional(),
+  })
+  .refine((r) => r.ids.length > 0 || r.verifier !== undefined, { message: 'name at least one model id, or a verifier (null for none)', path: ['ids'] });
 export const ImportModelRequestSchema = z.object({ path: PathSchema, force: z.boolean().default(false) });
 export const RemoveModelRequestSchema = z.object({ id: z.string().min(1).max(64) });
 

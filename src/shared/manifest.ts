@@ -34,6 +34,29 @@ export function classThreshold(rule: { threshold: number; thresholds?: Readonly<
   return rule.thresholds?.[label] ?? rule.threshold;
 }
 
+/**
+ * Stem verification (issue #13): thresholds of a verifier — a single-source classifier (a 1-channel
+ * tagger, `channels: 1`, `channel_format: 'mono'`, output probabilities [batch, labels]) that checks
+ * each separated stem. A manifest with this block is a verifier, not a mixture tagger.
+ */
+export const VerificationSchema = z
+  .object({
+    /** Probability a stem needs for its own label to be confirmed: per class, and `default` for the rest. */
+    confirm: z.partialRecord(z.enum([...S5_LABELS, 'default']), z.number().min(0).max(1)).default({}),
+    /** Probability of another class at which an unconfirmed stem is relabelled to that class (absent: never relabel). */
+    relabel: z.number().min(0).max(1).optional(),
+    /** Separator passes per window at most, the first included (re-separation with the corrected labels). */
+    max_passes: z.number().int().min(1).max(8).default(2),
+    /** Accurate mode: the classes queried beyond the tagger's picks are those with tagger probability ≥ this (0: every class). */
+    candidate: z.number().min(0).max(1).default(0),
+  });
+export type Verification = z.infer<typeof VerificationSchema>;
+
+/** Confirmation threshold of `label` (the class's own, else `default`, else 0.5). */
+export function confirmThreshold(v: Pick<Verification, 'confirm'>, label: string): number {
+  return (v.confirm as Partial<Record<string, number>>)[label] ?? v.confirm.default ?? 0.5;
+}
+
 export const ModelManifestSchema = z
   .object({
     schema_version: z.literal(1),
@@ -53,6 +76,11 @@ export const ModelManifestSchema = z
     outputs: z.array(TensorSpecSchema).min(1),
     /** Taggers only. */
     decision: DecisionRuleSchema.optional(),
+    /** Verifiers only (a tagger kind model that checks stems): see VerificationSchema. */
+    verification: VerificationSchema.optional(),
+    /** Level normalisation inside the graph: each input window is scaled to this W-channel RMS (dBFS)
+     * before the model, and a separator scales its stems back, so results do not depend on the gain. */
+    input_level_dbfs: z.number().optional(),
     onnx_file: z.string().default('model.onnx'),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     params: z.number().int().nonnegative(),
@@ -73,5 +101,18 @@ export const ModelManifestSchema = z
   .refine((m) => Object.keys(m.decision?.thresholds ?? {}).every((l) => (m.labels as string[]).includes(l)), {
     message: "decision.thresholds names a class that is not in the model's labels",
     path: ['decision', 'thresholds'],
+  })
+  .refine((m) => m.verification === undefined || m.kind === 'tagger', {
+    message: 'only a tagger-kind model (a stem classifier) can carry a verification block',
+    path: ['verification'],
+  })
+  .refine((m) => Object.keys(m.verification?.confirm ?? {}).every((l) => l === 'default' || (m.labels as string[]).includes(l)), {
+    message: "verification.confirm names a class that is not in the model's labels (or use 'default')",
+    path: ['verification', 'confirm'],
   });
+
+/** A verifier: a tagger-kind model with a `verification` block (it classifies single stems, not mixtures). */
+export function isVerifier(m: Pick<ModelManifest, 'kind' | 'verification'>): boolean {
+  return m.kind === 'tagger' && m.verification !== undefined;
+}
 export type ModelManifest = z.infer<typeof ModelManifestSchema>;

@@ -23,6 +23,17 @@ export const STEM_FORMAT_EXTENSION: Record<StemFormat, string> = { wav16: '.wav'
 
 const LabelSchema = z.enum(S5_LABELS);
 
+/** Where a label came from: the tagger, the user's query (`s5 separate --labels`, the Scene view's
+ * "Separate another class…"; no tagger probability), or the verifier (a relabelled stem, or a class
+ * found in accurate mode). Written only when not 'tagger' (absent = 'tagger'). */
+export const LabelOriginSchema = z.enum(['tagger', 'user', 'verifier']);
+export type LabelOrigin = z.infer<typeof LabelOriginSchema>;
+/** Separation modes: 'fast' queries the tagger's labels; 'accurate' also queries the classes the
+ * tagger missed and keeps the stems the verifier confirms (needs a verifier). */
+export const SEPARATION_MODES = ['fast', 'accurate'] as const;
+export const SeparationModeSchema = z.enum(SEPARATION_MODES);
+export type SeparationMode = z.infer<typeof SeparationModeSchema>;
+
 /** Direction of arrival: azimuth counter-clockwise from the front (+x) towards the left (+y),
  * elevation up from the horizontal plane; confidence = 1 − diffuseness of the stem's share of the
  * sound field (1: one plane wave; 0: no preferred direction). See docs/direction.md. */
@@ -45,8 +56,12 @@ export const StemSchema = z.object({
   name: z.string(),
   /** File name relative to the result's `out_dir`. */
   file: z.string(),
-  /** Recording-level confidence of this label (the highest window probability that selected it). */
+  /** Recording-level confidence of this label (the highest window probability that selected it;
+   * 1 for a user-chosen label, origin 'user'; the verifier's score is `verifier_confidence`). */
   confidence: z.number().min(0).max(1),
+  origin: LabelOriginSchema.optional(),
+  /** The verifier's highest probability of this label on its stem (absent: not verified). */
+  verifier_confidence: z.number().min(0).max(1).optional(),
   /** null when the input is not 4-channel FOA (no direction can be measured) or the stem is silent. */
   direction: StemDirectionSchema.nullable(),
   /** RMS level of the whole stem in dB re full scale; null for an all-zero stem. */
@@ -59,6 +74,8 @@ export const DetectedLabelSchema = z.object({
   /** How many instances (2026 models may find one label twice; always 1 for 2025 models). */
   count: z.number().int().positive(),
   confidence: z.number().min(0).max(1),
+  origin: LabelOriginSchema.optional(),
+  verifier_confidence: z.number().min(0).max(1).optional(),
 });
 export type DetectedLabel = z.infer<typeof DetectedLabelSchema>;
 
@@ -82,16 +99,35 @@ export const ModelUseSchema = z.object({
   session_create_s: z.number().nonnegative(),
 });
 export const ModelsUsedSchema = z.object({
+  /** The tagger resolved for the run (not run when the labels were the user's: see `labels[].origin`). */
   tagger: ModelUseSchema,
   separator: ModelUseSchema.nullable(),
+  /** The stem verifier (absent or null: stems were not verified). */
+  verifier: ModelUseSchema.nullable().optional(),
   threads: z.number().int().positive(),
 });
+
+/** What stem verification did to a recording (issue #13): per label, how many windows dropped or relabelled it. */
+export const VerificationReportSchema = z.object({
+  mode: SeparationModeSchema,
+  /** Labels the verifier did not confirm, with the number of windows where their stem was dropped. */
+  dropped: z.array(z.object({ label: LabelSchema, windows: z.number().int().positive() })),
+  relabelled: z.array(z.object({ from: LabelSchema, to: LabelSchema, windows: z.number().int().positive() })),
+  /** Model calls over the recording. */
+  separator_runs: z.number().int().nonnegative(),
+  verifier_runs: z.number().int().nonnegative(),
+  /** Most separation passes any window needed (bounded by the verifier's max_passes). */
+  max_passes: z.number().int().nonnegative(),
+});
+export type VerificationReport = z.infer<typeof VerificationReportSchema>;
 
 export const TimingsSchema = z.object({
   total_s: z.number().nonnegative(),
   tag_s: z.number().nonnegative(),
   separate_s: z.number().nonnegative(),
   direction_s: z.number().nonnegative(),
+  /** Stem verification (the verifier's runs; absent: none). */
+  verify_s: z.number().nonnegative().optional(),
   /** Everything else: decoding, resampling, windowing, overlap-add, writing. */
   other_s: z.number().nonnegative(),
   /** total_s / recording duration (< 1 is faster than real time). */
@@ -124,6 +160,8 @@ export const S5ResultSchema = z.object({
   output: z.object({ format: StemFormatSchema, sample_rate: z.number().int().positive() }).nullable(),
   models: ModelsUsedSchema,
   timings: TimingsSchema,
+  /** Stem verification and the separation mode; absent or null when no verifier ran. */
+  verification: VerificationReportSchema.nullable().optional(),
   warnings: z.array(z.string()),
 });
 export type S5Result = z.infer<typeof S5ResultSchema>;

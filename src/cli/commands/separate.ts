@@ -6,20 +6,28 @@
  */
 import { CHANNEL_FORMATS, type ChannelFormat } from '../../shared/audio';
 import { S5Error } from '../../shared/errors';
-import { STEM_FORMATS, type S5Result, type StemFormat } from '../../shared/result';
+import { S5_LABELS, type S5Label, type Task } from '../../shared/labels';
+import { SEPARATION_MODES, STEM_FORMATS, type S5Result, type StemFormat } from '../../shared/result';
+import { attributeFiles } from '../../engine/metrics/layout';
 import { probeAudio } from '../../engine/audio';
 import { PROVIDER_PREFERENCES, type ProviderPreference } from '../../engine/inference/providers';
 import { expandInputs } from '../../engine/pipeline/inputs';
+import { checkQuery, recordingName } from '../../engine/pipeline/pipeline';
 import type { PipelineProgress } from '../../engine/pipeline/process';
 import { createRuntime, type Runtime } from '../../engine/runtime';
+import { readdir } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT, formatDataError, formatWarning, ProgressLine, UsageError, type CliIO, type Command } from '../io';
 
 const HELP = `Usage: s5 separate <files or folders…> -o OUT [--format wav16|wav24|f32|flac]
                    [--rate HZ] [--models ID,ID] [--channel-format F] [--json]
+                   [--labels L,L | --labels-from DIR] [--mode fast|accurate] [--verifier ID|none]
 
 Finds the sound classes in each recording (tagger), separates every detected class into
-its own mono stem (separator) and estimates each stem's direction (FOA intensity).
+its own mono stem (separator) and estimates each stem's direction (FOA intensity). With a
+verifier model, every stem is checked by a single-source classifier: stems it does not
+confirm are dropped, or relabelled when it is sure of another class, and the window is
+separated again with the corrected labels (docs/inference.md, "Stem verification").
 
 Writes, per recording:
   OUT/<recording>/<Label>.wav     one stem per detected label, full length
@@ -34,8 +42,19 @@ Options:
   --format F             wav16 (default), wav24, f32 (32-bit float WAV), flac (24-bit)
   --rate HZ              output sample rate (default: the model's, 32000 for the
                          DCASE models)
-  --models ID,ID         use these models (a tagger and/or a separator) instead of the
-                         active pair ('s5 models list')
+  --models ID,ID         use these models (a tagger, a separator and/or a verifier)
+                         instead of the active ones ('s5 models list')
+  --labels L,L           separate exactly these classes, without the tagger (the user's
+                         query; e.g. Speech,Dishes). Names: ${S5_LABELS.join(', ')}.
+                         More classes than the separator's slots take several passes.
+                         The labels are marked user-chosen (origin "user") in labels.json
+  --labels-from DIR      each recording's classes from an official-layout oracle folder:
+                         DIR/<recording>_<Label>.wav (oracle labels, for evaluation)
+  --mode M               fast (default): separate the tagger's classes; accurate: also
+                         try the classes the tagger missed and keep the stems the verifier
+                         confirms (needs a verifier; several times slower)
+  --verifier ID|none     the stem verifier to use (default: the active one, if any);
+                         none: no verification (e.g. separator with oracle labels)
   --channel-format F     the recordings' channel format: ${CHANNEL_FORMATS.join(', ')}
                          (default: 4 channels = ACN/SN3D, 1 = mono)
   --threads N            ONNX Runtime threads (default: all cores)
@@ -63,6 +82,10 @@ const OPTIONS = {
   out: { type: 'string', short: 'o' },
   format: { type: 'string', default: 'wav16' },
   rate: { type: 'string' },
+  labels: { type: 'string' },
+  'labels-from': { type: 'string' },
+  mode: { type: 'string' },
+  verifier: { type: 'string' },
   ...RUNTIME_OPTIONS,
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -104,7 +127,7 @@ export interface RuntimeArgs {
 
 export function runtimeArgs(v: Record<string, unknown>): RuntimeArgs {
   const models = typeof v.models === 'string' ? v.models.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-  if (models && (models.length === 0 || models.length > 2)) throw new UsageError('--models takes one or two model ids: TAGGER,SEPARATOR');
+  if (models && (models.length === 0 || models.length > 3)) throw new UsageError('--models takes one to three model ids: TAGGER,SEPARATOR[,VERIFIER]');
   return {
     models,
     threads: positiveInt('threads', v.threads as string | undefined, 1, 1024),
@@ -160,15 +183,57 @@ export async function probeDurations(files: readonly string[]): Promise<number[]
   return Promise.all(files.map((f) => probeAudio(f).then((i) => Math.max(1, i.durationSec), () => 1)));
 }
 
+/**
+ * `--labels` → class names in the official spelling (case-insensitive input). Unknown names are a
+ * usage error listing the accepted ones; duplicates are kept here (a 2026 separator separates a
+ * class twice) and collapsed for 2025 models (`queryFor`).
+ */
+export function parseLabels(text: string): S5Label[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError(`--labels needs at least one class name (accepted: ${S5_LABELS.join(', ')})`);
+  const byLower = new Map(S5_LABELS.map((l) => [l.toLowerCase(), l]));
+  const unknown = names.filter((n) => !byLower.has(n.toLowerCase()));
+  if (unknown.length) {
+    throw new UsageError(`--labels: unknown class${unknown.length > 1 ? 'es' : ''} ${unknown.map((u) => `'${u}'`).join(', ')} (accepted: ${S5_LABELS.join(', ')})`);
+  }
+  return names.map((n) => byLower.get(n.toLowerCase()) as S5Label);
+}
+
+/** The query for a separator: duplicates only where the task allows several instances (2026). */
+function queryFor(labels: readonly S5Label[], task: Task, warn: (w: string) => void): S5Label[] {
+  if (task === 'dcase2026t4') return [...labels];
+  const unique = [...new Set(labels)];
+  if (unique.length < labels.length) warn(`a class is named twice in the label query; a ${task} separator separates each class once (${unique.join(', ')})`);
+  return unique;
+}
+
+/** `--labels-from DIR`: each recording's labels from the oracle files `<recording>_<Label>.wav` in DIR. */
+async function oracleLabels(dir: string, recordings: readonly string[], task: Task, warnings: string[]): Promise<Map<string, S5Label[]>> {
+  let files: string[];
+  try {
+    files = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && d.name.endsWith('.wav')).map((d) => d.name);
+  } catch (e) {
+    throw new S5Error('bad_input', `cannot read the oracle folder (${(e as NodeJS.ErrnoException).code ?? e}); --labels-from takes a folder of <recording>_<Label>.wav files`, dir);
+  }
+  const names = [...new Set(recordings.map(recordingName))];
+  const found = attributeFiles(task, names, files, dir, 'oracle', warnings);
+  return new Map(names.map((n) => [n, (found.get(n) ?? []).map((f) => f.label)]));
+}
+
 function describe(r: S5Result): string {
   const head = `${r.recording.path} → ${r.out_dir}  (${r.recording.duration_s.toFixed(1)} s in ${r.timings.total_s.toFixed(1)} s, RTF ${r.timings.rtf.toFixed(3)})\n`;
-  if (r.stems.length === 0) return `${head}  no label detected\n`;
+  const v = r.verification;
+  const checked = v
+    ? `  verified by ${r.models.verifier?.id ?? '?'} (${v.mode}): ${v.dropped.length ? `dropped ${v.dropped.map((d) => `${d.label} (${d.windows} window${d.windows > 1 ? 's' : ''})`).join(', ')}` : 'nothing dropped'}${v.relabelled.length ? `; relabelled ${v.relabelled.map((x) => `${x.from}→${x.to}`).join(', ')}` : ''}\n`
+    : '';
+  if (r.stems.length === 0) return `${head}${checked}  no label detected\n`;
   const rows = r.stems.map((s) => {
     const dir = s.direction ? `az ${s.direction.azimuth_deg.toFixed(1).padStart(6)}°  el ${s.direction.elevation_deg.toFixed(1).padStart(5)}°  (${s.direction.confidence.toFixed(2)})` : 'direction n/a';
     const level = s.rms_db === null ? 'silent' : `${s.rms_db.toFixed(1)} dB`;
-    return `  ${s.name.padEnd(20)} ${s.confidence.toFixed(2)}  ${dir}  ${level.padStart(9)}  ${s.file}`;
+    const origin = s.origin && s.origin !== 'tagger' ? ` [${s.origin}]` : '';
+    return `  ${s.name.padEnd(20)} ${s.confidence.toFixed(2)}  ${dir}  ${level.padStart(9)}  ${s.file}${origin}`;
   });
-  return `${head}${rows.join('\n')}\n`;
+  return `${head}${checked}${rows.join('\n')}\n`;
 }
 
 async function runSeparate(args: string[], io: CliIO): Promise<number> {
@@ -182,6 +247,12 @@ async function runSeparate(args: string[], io: CliIO): Promise<number> {
   const format = choice('format', v.format, STEM_FORMATS) as StemFormat;
   const rate = positiveInt('rate', v.rate, 8000, 384000);
   const rt = runtimeArgs(v);
+  const mode = choice('mode', v.mode, SEPARATION_MODES) ?? 'fast';
+  if (v.labels !== undefined && v['labels-from'] !== undefined) throw new UsageError('--labels and --labels-from both name the classes; use one');
+  const userLabels = v.labels !== undefined ? parseLabels(v.labels) : null;
+  const query = userLabels !== null || v['labels-from'] !== undefined;
+  if (query && mode === 'accurate') throw new UsageError('--mode accurate searches for classes the tagger missed; with --labels / --labels-from the classes are given');
+  const verifier = v.verifier === undefined ? undefined : v.verifier === 'none' ? null : v.verifier;
   const files = await expandInputs(positionals);
   const runtime = openRuntime(rt);
   const controller = new AbortController();
@@ -189,13 +260,24 @@ async function runSeparate(args: string[], io: CliIO): Promise<number> {
   process.once('SIGINT', onSigint);
   let failures = 0;
   try {
-    const loaded = await runtime.pipeline.models(rt.models, true); // model problems stop the batch before any file
+    // Model problems stop the batch before any file.
+    const loaded = await runtime.pipeline.models(rt.models, true, { verifier });
+    if (mode === 'accurate' && !loaded.verifier) throw new S5Error('invalid_request', `--mode accurate keeps the stems a verifier confirms, and no verifier model is ${verifier === null ? 'used (--verifier none)' : 'installed or active'} ('s5 models list')`);
+    const task = (loaded.separator ?? loaded.tagger).manifest.task;
+    const labelWarnings: string[] = [];
+    const oracle = v['labels-from'] !== undefined ? await oracleLabels(v['labels-from'], files, task, labelWarnings) : null;
+    const fixed = userLabels ? queryFor(userLabels, task, (w) => labelWarnings.push(w)) : null;
+    if (fixed && loaded.separator) checkQuery(fixed, loaded.separator); // a class the separator lacks stops the batch too
+    for (const w of labelWarnings) io.stderr(formatWarning(w));
     const progress = new BatchProgress(io, io.stderrIsTTY ? await probeDurations(files) : files.map(() => 1));
     for (const [i, file] of files.entries()) {
       progress.update(i, file, null);
       try {
+        const labels = fixed ?? (oracle ? queryFor(oracle.get(recordingName(file)) ?? [], task, () => undefined) : undefined);
+        if (oracle && labels?.length === 0) io.stderr(formatWarning(`${file}: no oracle file ${recordingName(file)}_<Label>.wav in ${v['labels-from']}; no class is separated`));
         const result = await runtime.pipeline.separate({
           path: file, outDir: v.out, format, sampleRate: rate, loaded, channelFormat: rt.channelFormat,
+          labels, mode, verifier: verifier === null ? null : undefined,
           signal: controller.signal, onProgress: (p) => progress.update(i, file, p),
         });
         progress.clear();

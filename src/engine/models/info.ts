@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { MODEL_CARD_MAX_BYTES, type ListModelsResult, type ModelInfo } from '../../shared/api';
-import type { ActivePair, ModelRegistry } from './registry';
+import { modelRole, type ActivePair, type ModelRegistry } from './registry';
 import type { ModelEntry } from './validate';
 
 export const MODEL_CARD_FILE = 'MODEL_CARD.md';
@@ -47,6 +47,7 @@ export function toModelInfo(e: ModelEntry, active: ActivePair): ModelInfo {
     warnings: e.warnings,
     name: m?.name ?? null,
     kind: m?.kind ?? null,
+    role: m ? modelRole(m) : null,
     task: m?.task ?? null,
     architecture: m?.architecture ?? null,
     sample_rate: m?.sample_rate ?? null,
@@ -55,17 +56,29 @@ export function toModelInfo(e: ModelEntry, active: ActivePair): ModelInfo {
     slots: m?.slots ?? null,
     params: m?.params ?? null,
     labels: m?.labels.length ?? null,
-    active: e.valid && (active.tagger?.entry.dir === e.dir || active.separator?.entry.dir === e.dir),
+    active: e.valid && [active.tagger, active.separator, active.verifier].some((a) => a?.entry.dir === e.dir),
     metrics: m ? { ...m.metrics } : null,
     decision: d
       ? { threshold: d.threshold, thresholds: { ...(d.thresholds ?? {}) } as Record<string, number>, min_events: d.min_events, max_events: d.max_events }
       : null,
+    verification: m?.verification
+      ? {
+          confirm: { ...m.verification.confirm } as Record<string, number>,
+          relabel: m.verification.relabel ?? null,
+          max_passes: m.verification.max_passes,
+          candidate: m.verification.candidate,
+        }
+      : null,
+    input_level_dbfs: m?.input_level_dbfs ?? null,
     card: readModelCard(e.dir),
   };
 }
 
 export function activeInfo(active: ActivePair): ListModelsResult['active'] {
-  return { tagger: active.tagger?.manifest.id ?? null, separator: active.separator?.manifest.id ?? null, from: active.from, warnings: active.warnings };
+  return {
+    tagger: active.tagger?.manifest.id ?? null, separator: active.separator?.manifest.id ?? null, from: active.from,
+    verifier: active.verifier?.manifest.id ?? null, verifier_from: active.verifierFrom, warnings: active.warnings,
+  };
 }
 
 export async function listModelInfo(registry: ModelRegistry): Promise<ListModelsResult> {

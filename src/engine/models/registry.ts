@@ -7,11 +7,11 @@
 import { cp, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { S5Error } from '../../shared/errors';
-import type { ModelManifest } from '../../shared/manifest';
+import { isVerifier, type ModelManifest } from '../../shared/manifest';
 import { writeDirAtomic } from '../atomic-write';
 import { shippedModelsDir, settingsFile, userModelsDir } from '../settings/paths';
 import { SettingsStore, type ActiveModels } from '../settings/settings';
-import { checkPair } from './roles';
+import { checkPair, checkVerifier } from './roles';
 import { MANIFEST_FILE, validateModelFolder, type ModelEntry, type ModelSource } from './validate';
 
 export interface ModelRoot {
@@ -39,7 +39,18 @@ export interface ActivePair {
   separator: ValidModel | null;
   /** 'settings' when settings.json named both, else 'default'. */
   from: 'settings' | 'default';
+  /** The stem verifier (a third, optional role): null when none is installed or the user chose none. */
+  verifier: ValidModel | null;
+  /** 'settings': chosen by the user (also 'none'); 'default': the first valid verifier that fits the separator. */
+  verifierFrom: 'settings' | 'default';
   warnings: string[];
+}
+
+export type ModelRole = 'tagger' | 'separator' | 'verifier';
+
+/** The role a manifest plays: a tagger-kind model with a verification block is a verifier. */
+export function modelRole(m: Pick<ModelManifest, 'kind' | 'verification'>): ModelRole {
+  return isVerifier(m) ? 'verifier' : m.kind;
 }
 
 function asValid(entry: ModelEntry): ValidModel | null {
@@ -122,48 +133,72 @@ export class ModelRegistry {
     const all = await this.list();
     const warnings: string[] = [];
     const { active_models: wanted } = await this.settings.load();
-    const pick = (id: string | null, kind: 'tagger' | 'separator'): ValidModel | null => {
+    const pick = (id: string | null, role: ModelRole): ValidModel | null => {
       if (id === null) return null;
       const entry = all.find((e) => e.id === id);
       const valid = entry ? asValid(entry) : null;
-      if (!entry) warnings.push(`settings: the active ${kind} '${id}' is not installed; using a default`);
-      else if (!valid) warnings.push(`settings: the active ${kind} '${id}' is broken (${entry.errors[0]}); using a default`);
-      else if (valid.manifest.kind !== kind) warnings.push(`settings: '${id}' is a ${valid.manifest.kind}, not a ${kind}; using a default`);
+      if (!entry) warnings.push(`settings: the active ${role} '${id}' is not installed; using a default`);
+      else if (!valid) warnings.push(`settings: the active ${role} '${id}' is broken (${entry.errors[0]}); using a default`);
+      else if (modelRole(valid.manifest) !== role) warnings.push(`settings: '${id}' is a ${modelRole(valid.manifest)}, not a ${role}; using a default`);
       else return valid;
       return null;
     };
+    const valid = all.map(asValid).filter((v): v is ValidModel => v !== null);
+    const withVerifier = (p: Omit<ActivePair, 'verifier' | 'verifierFrom'>): ActivePair => ({ ...p, ...this.pickVerifier(valid, p.separator, wanted.verifier, pick, warnings) });
     let tagger = pick(wanted.tagger, 'tagger');
     let separator = pick(wanted.separator, 'separator');
     if (tagger && separator) {
       const pair = checkPair(tagger.manifest, separator.manifest);
-      if (pair.errors.length === 0) return { tagger, separator, from: 'settings', warnings };
+      if (pair.errors.length === 0) return withVerifier({ tagger, separator, from: 'settings', warnings });
       warnings.push(`settings: the active models cannot work together (${pair.errors.join('; ')}); using a compatible separator`);
     }
-    const valid = all.map(asValid).filter((v): v is ValidModel => v !== null);
-    const taggers = tagger ? [tagger] : valid.filter((v) => v.manifest.kind === 'tagger');
+    const taggers = tagger ? [tagger] : valid.filter((v) => modelRole(v.manifest) === 'tagger');
     for (const t of taggers) {
       const s = separator && checkPair(t.manifest, separator.manifest).errors.length === 0
         ? separator
         : valid.find((v) => v.manifest.kind === 'separator' && checkPair(t.manifest, v.manifest).errors.length === 0) ?? null;
-      if (s) return { tagger: t, separator: s, from: 'default', warnings };
+      if (s) return withVerifier({ tagger: t, separator: s, from: 'default', warnings });
     }
     tagger = tagger ?? taggers[0] ?? null;
     separator = separator ?? valid.find((v) => v.manifest.kind === 'separator') ?? null;
-    return { tagger, separator, from: 'default', warnings };
+    return withVerifier({ tagger, separator, from: 'default', warnings });
+  }
+
+  /** The verifier for `separator`: the one in settings (null there = none), else the first valid one that fits. */
+  private pickVerifier(
+    valid: ValidModel[], separator: ValidModel | null, wanted: string | null | undefined,
+    pick: (id: string | null, role: ModelRole) => ValidModel | null, warnings: string[],
+  ): Pick<ActivePair, 'verifier' | 'verifierFrom'> {
+    if (wanted === null) return { verifier: null, verifierFrom: 'settings' };
+    const fits = (v: ValidModel) => !separator || checkVerifier(v.manifest, separator.manifest).errors.length === 0;
+    if (wanted !== undefined) {
+      const chosen = pick(wanted, 'verifier');
+      if (chosen && fits(chosen)) return { verifier: chosen, verifierFrom: 'settings' };
+      if (chosen && separator) warnings.push(`settings: the active verifier '${wanted}' cannot check separator '${separator.manifest.id}' (${checkVerifier(chosen.manifest, separator.manifest).errors.join('; ')}); using a default`);
+    }
+    return { verifier: valid.find((v) => modelRole(v.manifest) === 'verifier' && fits(v)) ?? null, verifierFrom: 'default' };
   }
 
   /**
-   * The models for one run: `ids` (any order, a tagger and optionally a separator) or the active
-   * pair. `needSeparator` false = tagging only.
+   * The models for one run: `ids` (any order, a tagger, optionally a separator and a verifier) or
+   * the active ones. `needSeparator` false = tagging only (no separator, no verifier).
+   * `opts.verifier`: a verifier id, null = none, undefined = the named or active one.
    */
-  async resolve(ids: readonly string[] | undefined, needSeparator: boolean): Promise<{ tagger: ValidModel; separator: ValidModel | null; warnings: string[] }> {
+  async resolve(
+    ids: readonly string[] | undefined, needSeparator: boolean, opts: { verifier?: string | null } = {},
+  ): Promise<{ tagger: ValidModel; separator: ValidModel | null; verifier: ValidModel | null; warnings: string[] }> {
     let tagger: ValidModel | null = null;
     let separator: ValidModel | null = null;
+    let verifier: ValidModel | null = null;
     let warnings: string[] = [];
-    if (ids && ids.length > 0) {
-      for (const id of ids) {
+    const named = [...(ids ?? []), ...(typeof opts.verifier === 'string' ? [opts.verifier] : [])];
+    if (named.length > 0) {
+      for (const id of named) {
         const m = await this.require(id);
-        if (m.manifest.kind === 'tagger') {
+        if (modelRole(m.manifest) === 'verifier') {
+          if (verifier && verifier.manifest.id !== id) throw new S5Error('invalid_request', `two verifiers named ('${verifier.manifest.id}', '${id}'); name at most one`);
+          verifier = m;
+        } else if (m.manifest.kind === 'tagger') {
           if (tagger) throw new S5Error('invalid_request', `two taggers named ('${tagger.manifest.id}', '${id}'); name one tagger and one separator`);
           tagger = m;
         } else {
@@ -172,11 +207,18 @@ export class ModelRegistry {
         }
       }
     }
-    if (!tagger || (needSeparator && !separator)) {
+    const wantActiveVerifier = needSeparator && !verifier && opts.verifier === undefined;
+    if (!tagger || (needSeparator && !separator) || wantActiveVerifier) {
       const active = await this.activePair();
       warnings = active.warnings;
       tagger = tagger ?? active.tagger;
       if (needSeparator) separator = separator ?? active.separator;
+      // The active verifier only when it fits the separator actually used.
+      if (wantActiveVerifier && active.verifier && separator && checkVerifier(active.verifier.manifest, separator.manifest).errors.length === 0) verifier = active.verifier;
+      if (wantActiveVerifier && !verifier && separator && active.verifierFrom === 'default') {
+        const all = (await this.list()).map(asValid).filter((v): v is ValidModel => v !== null);
+        verifier = all.find((v) => modelRole(v.manifest) === 'verifier' && checkVerifier(v.manifest, (separator as ValidModel).manifest).errors.length === 0) ?? null;
+      }
     }
     const where = this.roots.map((r) => r.dir).join(' or ');
     if (!tagger) throw new S5Error('not_found', `no usable tagger model: install one in ${where} ('s5 models list' shows what is there and what is wrong)`);
@@ -186,26 +228,49 @@ export class ModelRegistry {
       if (pair.errors.length) throw new S5Error('invalid_request', `these models cannot work together: ${pair.errors.join('; ')}`);
       warnings.push(...pair.warnings);
     }
-    return { tagger, separator: needSeparator ? separator : null, warnings };
+    if (!needSeparator || !separator) verifier = null;
+    if (verifier && separator) {
+      const fit = checkVerifier(verifier.manifest, separator.manifest);
+      if (fit.errors.length) throw new S5Error('invalid_request', `the verifier cannot check these stems: ${fit.errors.join('; ')}`);
+      warnings.push(...fit.warnings);
+    }
+    return { tagger, separator: needSeparator ? separator : null, verifier, warnings };
   }
 
-  /** Makes `ids` (one or two models; a tagger and/or a separator) the active ones. */
-  async activate(ids: readonly string[]): Promise<ActiveModels> {
-    if (ids.length === 0 || ids.length > 2) throw new S5Error('invalid_request', 'activate one tagger and/or one separator (1 or 2 model ids)');
-    const models = await Promise.all(ids.map((id) => this.require(id)));
-    const kinds = models.map((m) => m.manifest.kind);
-    if (new Set(kinds).size !== kinds.length) throw new S5Error('invalid_request', `both models are ${kinds[0]}s; activate one tagger and one separator`);
+  /**
+   * Makes `ids` (a tagger, a separator and/or a verifier, one of each at most) the active ones;
+   * `verifier` null switches verification off (undefined: left as it is unless `ids` names one).
+   */
+  async activate(ids: readonly string[], opts: { verifier?: string | null } = {}): Promise<ActiveModels> {
+    if (ids.length > 3 || (ids.length === 0 && opts.verifier === undefined)) {
+      throw new S5Error('invalid_request', 'activate one tagger, one separator and/or one verifier (1 to 3 model ids), or choose a verifier (or none)');
+    }
+    const models = await Promise.all([...ids, ...(typeof opts.verifier === 'string' ? [opts.verifier] : [])].map((id) => this.require(id)));
+    const roles = models.map((m) => modelRole(m.manifest));
+    const twice = roles.find((r, i) => roles.indexOf(r) !== i);
+    if (twice) {
+      const ids2 = models.filter((m) => modelRole(m.manifest) === twice).map((m) => `'${m.manifest.id}'`);
+      throw new S5Error('invalid_request', `both models are ${twice}s (${ids2.join(', ')}); activate at most one tagger, one separator and one verifier`);
+    }
     const current = await this.activePair();
-    const tagger = models.find((m) => m.manifest.kind === 'tagger') ?? current.tagger;
-    const separator = models.find((m) => m.manifest.kind === 'separator') ?? current.separator;
+    const tagger = models.find((m) => modelRole(m.manifest) === 'tagger') ?? current.tagger;
+    const separator = models.find((m) => modelRole(m.manifest) === 'separator') ?? current.separator;
+    const verifier = opts.verifier === null ? null : models.find((m) => modelRole(m.manifest) === 'verifier');
     if (tagger && separator) {
       const pair = checkPair(tagger.manifest, separator.manifest);
       if (pair.errors.length) throw new S5Error('invalid_request', `cannot activate: ${pair.errors.join('; ')}`);
     }
-    const written = await this.settings.update((s) => ({
-      ...s,
-      active_models: { tagger: tagger?.manifest.id ?? null, separator: separator?.manifest.id ?? null },
-    }));
+    if (verifier && separator) {
+      const fit = checkVerifier(verifier.manifest, separator.manifest);
+      if (fit.errors.length) throw new S5Error('invalid_request', `cannot activate: ${fit.errors.join('; ')}`);
+    }
+    const written = await this.settings.update((s) => {
+      const before = s.active_models as ActiveModels;
+      const next: ActiveModels = { tagger: tagger?.manifest.id ?? null, separator: separator?.manifest.id ?? null };
+      const v = verifier === null ? null : verifier ? verifier.manifest.id : before.verifier;
+      if (v !== undefined) next.verifier = v;
+      return { ...s, active_models: next };
+    });
     return written.active_models;
   }
 
@@ -255,11 +320,13 @@ export class ModelRegistry {
     if (entry.source !== 'user') throw new S5Error('invalid_request', `'${id}' is a shipped model (${entry.dir}); only user models can be removed`);
     await rm(entry.dir, { recursive: true, force: true });
     const { active_models: a } = await this.settings.load();
-    if (a.tagger === id || a.separator === id) {
-      await this.settings.update((s) => ({
-        ...s,
-        active_models: { tagger: a.tagger === id ? null : a.tagger, separator: a.separator === id ? null : a.separator },
-      }));
+    if (a.tagger === id || a.separator === id || a.verifier === id) {
+      await this.settings.update((s) => {
+        const next: ActiveModels = { tagger: a.tagger === id ? null : a.tagger, separator: a.separator === id ? null : a.separator };
+        // A removed verifier falls back to the default; "none" stays none.
+        if (a.verifier !== undefined && a.verifier !== id) next.verifier = a.verifier;
+        return { ...s, active_models: next };
+      });
     }
   }
 }

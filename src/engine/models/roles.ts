@@ -8,12 +8,14 @@
  *   separator  input 0  mixture        [batch, channels, samples]
  *              input 1  label vector   [batch, slots · labels]    concatenated one-hots
  *              output 0 waveforms      [batch, slots, samples]
+ *   verifier   a tagger with a `verification` block: input 0 one stem [batch, 1, samples]
+ *              (channels 1, 'mono'), output 0 probabilities [batch, labels]
  *
  * `samples` may be symbolic or fixed to sample_rate · window_seconds. Also checks that a tagger and a
  * separator can work as a pair. Every problem is a sentence naming the field and what is accepted.
  */
 import type { ChannelFormat } from '../../shared/audio';
-import type { ModelManifest, TensorSpec } from '../../shared/manifest';
+import { isVerifier, type ModelManifest, type TensorSpec } from '../../shared/manifest';
 
 export type TaggerOutputKind = 'multilabel' | 'slots';
 
@@ -75,6 +77,10 @@ export function checkRoles(m: ModelManifest): string[] {
   }
   const out = m.outputs[0];
   checkFloat(problems, 'output', 0, out);
+  if (isVerifier(m)) {
+    if (m.channels !== 1 || m.channel_format !== 'mono') problems.push(`a verifier (a manifest with a verification block) classifies one stem: channels 1 with channel_format 'mono' (the manifest gives ${m.channels}, '${m.channel_format}')`);
+    if (out.shape.length !== 2) problems.push(`${describe('output', 0, out)} of a verifier must be [batch, labels]; the manifest gives rank ${out.shape.length}`);
+  }
   if (m.kind === 'tagger') {
     if (!m.decision) problems.push('a tagger needs a decision rule (decision.threshold, min_events, max_events)');
     if (out.shape.length === 2) {
@@ -109,6 +115,7 @@ export function checkPair(tagger: ModelManifest, separator: ModelManifest): { er
   const errors: string[] = [];
   const warnings: string[] = [];
   if (tagger.kind !== 'tagger') errors.push(`'${tagger.id}' is a ${tagger.kind}, not a tagger`);
+  else if (isVerifier(tagger)) errors.push(`'${tagger.id}' is a verifier (it classifies stems), not a mixture tagger`);
   if (separator.kind !== 'separator') errors.push(`'${separator.id}' is a ${separator.kind}, not a separator`);
   if (tagger.task !== separator.task) errors.push(`tagger '${tagger.id}' is for ${tagger.task} but separator '${separator.id}' is for ${separator.task}`);
   if (tagger.sample_rate !== separator.sample_rate || windowSamples(tagger) !== windowSamples(separator)) {
@@ -118,6 +125,28 @@ export function checkPair(tagger: ModelManifest, separator: ModelManifest): { er
   }
   const missing = tagger.labels.filter((l) => !separator.labels.includes(l));
   if (missing.length > 0) warnings.push(`separator '${separator.id}' cannot separate ${missing.join(', ')} (tagged by '${tagger.id}'); those labels get no stem`);
+  return { errors, warnings };
+}
+
+/**
+ * Whether a verifier can check the stems of a separator: errors stop it (not a verifier, another
+ * rate or window), warnings are reported (separator classes the verifier does not know: their
+ * stems are kept unverified).
+ */
+export function checkVerifier(verifier: ModelManifest, separator: ModelManifest): { errors: string[]; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  if (!isVerifier(verifier)) errors.push(`'${verifier.id}' is not a verifier (a tagger-kind model with a verification block in its manifest)`);
+  if (verifier.task !== separator.task) errors.push(`verifier '${verifier.id}' is for ${verifier.task} but separator '${separator.id}' is for ${separator.task}`);
+  if (verifier.sample_rate !== separator.sample_rate) {
+    errors.push(`verifier '${verifier.id}' runs at ${verifier.sample_rate} Hz but separator '${separator.id}' writes stems at ${separator.sample_rate} Hz`);
+  }
+  const samples = verifier.inputs[0]?.shape[2];
+  if (typeof samples === 'number' && samples !== windowSamples(separator)) {
+    errors.push(`verifier '${verifier.id}' takes windows of ${samples} samples but separator '${separator.id}' writes ${windowSamples(separator)}`);
+  }
+  const missing = separator.labels.filter((l) => !verifier.labels.includes(l));
+  if (missing.length > 0) warnings.push(`verifier '${verifier.id}' does not know ${missing.join(', ')}; those stems are kept unverified`);
   return { errors, warnings };
 }
 

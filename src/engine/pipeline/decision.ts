@@ -22,11 +22,19 @@ import { S5_LABELS, type S5Label } from '../../shared/labels';
 import { classThreshold, type ModelManifest } from '../../shared/manifest';
 import { taggerOutputKind, type TaggerOutputKind } from '../models/roles';
 
+/** Where a label came from: the tagger's decision, the user's query (`--labels`, "Separate another
+ * class…"), or the verifier (a relabelled stem, or a class found in accurate mode). */
+export type LabelOrigin = 'tagger' | 'user' | 'verifier';
+
 export interface Pick {
   label: S5Label;
   confidence: number;
   /** false when the pick only exists to satisfy min_events (p below the threshold). */
   passed: boolean;
+  /** Absent: 'tagger'. */
+  origin?: LabelOrigin;
+  /** The verifier's probability of this label on its stem, when a verifier checked it. */
+  verifier?: number;
 }
 
 export interface WindowDecision {
@@ -116,6 +124,10 @@ export interface RecordingLabel {
   label: S5Label;
   count: number;
   confidence: number;
+  /** Absent: 'tagger'. */
+  origin?: LabelOrigin;
+  /** Highest verifier probability of the label over the windows that selected it (absent: never verified). */
+  verifier?: number;
 }
 
 /** Recording-level labels from the window decisions (see the header). */
@@ -124,6 +136,8 @@ export class LabelTally {
   private readonly passedConf = new Map<S5Label, number>();
   private readonly forcedConf = new Map<S5Label, number>();
   private readonly order: S5Label[] = [];
+  private readonly origin = new Map<S5Label, LabelOrigin>();
+  private readonly verified = new Map<S5Label, number>();
 
   constructor(private readonly minEvents: number) {}
 
@@ -131,6 +145,9 @@ export class LabelTally {
     const counts = new Map<S5Label, number>();
     for (const p of picks) {
       if (!this.order.includes(p.label)) this.order.push(p.label);
+      // The origin of the first pick that passed (else of the first pick at all).
+      if (!this.origin.has(p.label) || (p.passed && !this.passedCount.has(p.label) && !counts.has(p.label))) this.origin.set(p.label, p.origin ?? 'tagger');
+      if (p.verifier !== undefined) this.verified.set(p.label, Math.max(this.verified.get(p.label) ?? 0, p.verifier));
       if (p.passed) {
         counts.set(p.label, (counts.get(p.label) ?? 0) + 1);
         this.passedConf.set(p.label, Math.max(this.passedConf.get(p.label) ?? 0, p.confidence));
@@ -143,13 +160,18 @@ export class LabelTally {
 
   /** The recording's labels in class-index order. */
   result(): RecordingLabel[] {
+    const extra = (l: S5Label): { origin?: LabelOrigin; verifier?: number } => {
+      const origin = this.origin.get(l) ?? 'tagger';
+      const v = this.verified.get(l);
+      return { ...(origin !== 'tagger' ? { origin } : {}), ...(v !== undefined ? { verifier: v } : {}) };
+    };
     const out: RecordingLabel[] = this.order
       .filter((l) => this.passedCount.has(l))
-      .map((l) => ({ label: l, count: this.passedCount.get(l) as number, confidence: this.passedConf.get(l) as number }));
+      .map((l) => ({ label: l, count: this.passedCount.get(l) as number, confidence: this.passedConf.get(l) as number, ...extra(l) }));
     const total = out.reduce((s, l) => s + l.count, 0);
     if (total < this.minEvents) {
       const forced = [...this.forcedConf.entries()].filter(([l]) => !this.passedCount.has(l)).sort((a, b) => b[1] - a[1]);
-      for (const [label, confidence] of forced.slice(0, this.minEvents - total)) out.push({ label, count: 1, confidence });
+      for (const [label, confidence] of forced.slice(0, this.minEvents - total)) out.push({ label, count: 1, confidence, ...extra(label) });
     }
     return out.sort((a, b) => S5_LABELS.indexOf(a.label) - S5_LABELS.indexOf(b.label));
   }

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { ChannelFormat } from '../../shared/audio';
 import { S5Error } from '../../shared/errors';
-import type { S5Result, StemFormat } from '../../shared/result';
+import type { S5Label } from '../../shared/labels';
+import type { S5Result, SeparationMode, StemFormat } from '../../shared/result';
 import type { InferenceHost } from '../inference/ort-client';
 import type { ModelRegistry, ValidModel } from '../models/registry';
 import { compareIo } from '../models/validate';
@@ -16,8 +17,10 @@ import type { PipelineModel } from './runners';
 export interface RunCommon {
   path: string;
   channelFormat?: ChannelFormat;
-  /** Model ids (a tagger and/or a separator); the active pair fills in what is missing. */
+  /** Model ids (a tagger, a separator and/or a verifier); the active ones fill in what is missing. */
   models?: readonly string[];
+  /** The stem verifier: an id, null = none (no verification), undefined = the named or active one. */
+  verifier?: string | null;
   signal?: AbortSignal;
   onProgress?: (p: PipelineProgress) => void;
   /** Each window's timeline entry as soon as it is tagged (see ProcessRequest.onWindow). */
@@ -29,6 +32,8 @@ export interface RunCommon {
 export interface LoadedModels {
   tagger: PipelineModel;
   separator: PipelineModel | null;
+  /** Stem verifier (separation only; null or absent: stems are not verified). */
+  verifier?: PipelineModel | null;
   warnings: string[];
 }
 
@@ -38,6 +43,20 @@ export interface SeparateOptions extends RunCommon {
   format?: StemFormat;
   /** Output sample rate (default: the model's). */
   sampleRate?: number;
+  /** Separate exactly these labels in every window instead of the tagger's (`--labels`). */
+  labels?: readonly S5Label[];
+  /** 'accurate' also queries the classes the tagger missed and keeps what the verifier confirms. */
+  mode?: SeparationMode;
+  /** false: the verifier scores the stems but drops nothing (default true). */
+  enforceVerification?: boolean;
+}
+
+/** A user query must name classes the separator knows (duplicates are the caller's to collapse; empty: no stem). */
+export function checkQuery(labels: readonly S5Label[], separator: PipelineModel): void {
+  const unknown = labels.filter((l) => !separator.manifest.labels.includes(l));
+  if (unknown.length) {
+    throw new S5Error('invalid_request', `separator '${separator.manifest.id}' cannot separate ${unknown.join(', ')} (it knows: ${separator.manifest.labels.join(', ')})`);
+  }
 }
 
 export function recordingName(file: string): string {
@@ -59,11 +78,12 @@ export class Pipeline {
     return { manifest: model.manifest, session };
   }
 
-  async models(ids: readonly string[] | undefined, needSeparator: boolean): Promise<LoadedModels> {
-    const r = await this.registry.resolve(ids, needSeparator);
+  async models(ids: readonly string[] | undefined, needSeparator: boolean, opts: { verifier?: string | null } = {}): Promise<LoadedModels> {
+    const r = await this.registry.resolve(ids, needSeparator, opts);
     const tagger = await this.load(r.tagger);
     const separator = r.separator ? await this.load(r.separator) : null;
-    return { tagger, separator, warnings: r.warnings };
+    const verifier = r.verifier ? await this.load(r.verifier) : null;
+    return { tagger, separator, verifier, warnings: r.warnings };
   }
 
   async tag(opts: RunCommon): Promise<S5Result> {
@@ -75,12 +95,14 @@ export class Pipeline {
   }
 
   async separate(opts: SeparateOptions): Promise<S5Result> {
-    const m = opts.loaded ?? (await this.models(opts.models, true));
+    const m = opts.loaded ?? (await this.models(opts.models, true, { verifier: opts.verifier }));
     if (!m.separator) throw new S5Error('not_found', 'separation needs a separator model');
+    if (opts.labels) checkQuery(opts.labels, m.separator);
     return processRecording({
       path: opts.path, channelFormat: opts.channelFormat, tagger: m.tagger, separator: m.separator,
       output: { dir: path.join(path.resolve(opts.outDir), recordingName(opts.path)), format: opts.format ?? 'wav16', sampleRate: opts.sampleRate },
       threads: this.inference.threads, signal: opts.signal, onProgress: opts.onProgress, onWindow: opts.onWindow, warnings: m.warnings,
+      query: opts.labels, verifier: opts.verifier === null ? null : m.verifier ?? null, mode: opts.mode, enforceVerification: opts.enforceVerification,
     });
   }
 }

@@ -12,6 +12,8 @@ import { writeJsonAtomic } from '../atomic-write';
 export const ActiveModelsSchema = z.object({
   tagger: z.string().nullable().default(null),
   separator: z.string().nullable().default(null),
+  /** The stem verifier: an id, null = none (the user switched verification off); absent = the default (first valid one). */
+  verifier: z.string().nullable().optional(),
 });
 export type ActiveModels = z.infer<typeof ActiveModelsSchema>;
 
