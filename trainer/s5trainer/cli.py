@@ -22,6 +22,7 @@ _COMMANDS = (
     ("info", "s5trainer.info"),
     ("export", "s5trainer.export.cli"),
     ("weights-from-onnx", "s5trainer.export.from_onnx"),
+    ("eval", "s5trainer.evaluate.cli"),
 )
 
 
