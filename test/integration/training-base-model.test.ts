@@ -13,7 +13,8 @@ import { ModelRegistry } from '../../src/engine/models/registry';
 import { SettingsStore } from '../../src/engine/settings/settings';
 import { weightsCachePath } from '../../src/engine/training/base-model';
 import { TrainingManager } from '../../src/engine/training/manager';
-import type { TrainRun } from '../../src/shared/api-train';
+import { planRun } from '../../src/engine/training/plan';
+import type { TrainRequestParsed, TrainRun } from '../../src/shared/api-train';
 import { parseTrainerEvent } from '../../src/shared/trainer-events';
 import { sleep } from './host-fixtures';
 
@@ -71,8 +72,8 @@ describe('fine-tuning a registered model', () => {
     expect(model.manifest.architecture).toBe(manifest.architecture);
     expect(model.manifest.sample_rate).toBe(manifest.sample_rate);
     // a second plan reuses the cached weights: no recovery step
-    const { prepare } = await (m as unknown as { plan: (r: unknown, k: string, d: string) => Promise<{ prepare: string[][] }> })
-      .plan({ ...run.request!, base: { from: 'model', id: TAGGER } }, 'tagger', path.join(tmp, 'x'));
+    const planning = { dataDir: tmp, registry: () => registry, run: (id: string) => { throw new Error(`no run '${id}' here`); } };
+    const { prepare } = await planRun(planning, { ...run.request!, base: { from: 'model', id: TAGGER } } as TrainRequestParsed, 'tagger', path.join(tmp, 'x'));
     expect(prepare.some((argv) => argv[0] === 'weights-from-onnx')).toBe(false);
   }, 300_000);
 
