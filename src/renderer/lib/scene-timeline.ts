@@ -1,8 +1,12 @@
 /**
  * Layout of the label timeline: which classes get a row (those the analysis found or whose
- * probability reaches its class's threshold anywhere, or all of them on demand), their order, and the
- * time span each window's probability is drawn over. Windows overlap by 50 %: each is drawn over
- * the hop-long span around its centre, so cells tile the recording without overlap.
+ * probability reaches its class's threshold anywhere, or all of them on demand), their order, and
+ * where each window's probability is drawn. A cell is the tagger's window itself — its real start
+ * and length (the part inside the recording) — so a clip shorter than one window honestly shows
+ * one value over its whole length, and a long recording's 50 %-overlapping windows are drawn in
+ * two half-height lanes (even windows above, odd below) instead of being cut into hop-long pieces.
+ * One class order everywhere (chips, rows, strips): the official label order, the detected
+ * classes first.
  */
 import { classThreshold } from '../../shared/manifest';
 import type { DetectedLabel, TimelineEntry } from '../../shared/result';
@@ -25,6 +29,8 @@ export interface HeatCell {
   start: number;
   end: number;
   prob: number;
+  /** 0: upper half, 1: lower half (overlapping windows), null: the full row height. */
+  lane: 0 | 1 | null;
 }
 
 export interface TimelineRow {
@@ -38,13 +44,26 @@ export interface TimelineRow {
   cells: HeatCell[];
 }
 
-/** The span [start, end) window `i` of `entries` is drawn over, clipped to [0, duration]. */
-export function cellSpans(entries: readonly Pick<TimelineEntry, 'start' | 'end'>[], duration: number): { start: number; end: number }[] {
-  const centres = entries.map((e) => (e.start + e.end) / 2);
-  return entries.map((_, i) => ({
-    start: i === 0 ? 0 : (centres[i - 1] + centres[i]) / 2,
-    end: i === entries.length - 1 ? duration : (centres[i] + centres[i + 1]) / 2,
+/**
+ * Where window `i` of `entries` is drawn: its own span clipped to [0, duration], in the upper or
+ * lower half when windows overlap (alternating), else over the full height.
+ */
+export function windowCells(entries: readonly Pick<TimelineEntry, 'start' | 'end'>[], duration: number): Omit<HeatCell, 'prob'>[] {
+  const overlapping = entries.some((e, i) => i > 0 && e.start < entries[i - 1].end - 1e-9);
+  return entries.map((e, i) => ({
+    start: Math.max(0, e.start),
+    end: Math.max(Math.max(0, e.start), Math.min(duration, e.end)),
+    lane: overlapping ? ((i % 2) as 0 | 1) : null,
   }));
+}
+
+/** Compares class names by their position in `order` (the official label list); unknown ones last. */
+export function byClassOrder(order: readonly string[]): (a: string, b: string) => number {
+  const rank = (l: string) => {
+    const i = order.indexOf(l);
+    return i < 0 ? order.length : i;
+  };
+  return (a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 export function timelineRows(
@@ -55,7 +74,7 @@ export function timelineRows(
   rule: Thresholds,
   showAll: boolean,
 ): TimelineRow[] {
-  const spans = cellSpans(entries, duration);
+  const spans = windowCells(entries, duration);
   const found = new Set(detected.map((d) => d.label as string));
   const rows = labels.map((label, k) => {
     const cells = entries.map((e, i) => ({ ...spans[i], prob: e.probs[k] ?? 0 }));
@@ -63,8 +82,8 @@ export function timelineRows(
     return { label, threshold: thresholdFor(rule, label), peak, detected: found.has(label), cells };
   });
   const shown = showAll ? rows : rows.filter((r) => r.detected || r.peak >= r.threshold);
-  // Detected first, then by peak probability; "all" keeps the official order.
-  return showAll ? shown : shown.sort((a, b) => Number(b.detected) - Number(a.detected) || b.peak - a.peak);
+  // Detected first, each group in the official order (the order of `labels`), as chips and strips.
+  return shown.sort((a, b) => Number(b.detected) - Number(a.detected) || labels.indexOf(a.label) - labels.indexOf(b.label));
 }
 
 /** Heat colour of a probability: dark blue (0) → accent → warm (1), as an `rgb()` string. */

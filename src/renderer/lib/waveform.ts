@@ -126,6 +126,8 @@ function drawLane(
   if (buckets === 0) return;
   const limit = Math.abs(scale) + 0.5; // clip drawing to the lane when gain pushes past full scale
   ctx.fillStyle = color;
+  let prevA = Infinity;
+  let prevB = -Infinity;
   for (let x = 0; x < width; x++) {
     const b0 = Math.floor((x * buckets) / width);
     const b1 = Math.max(b0 + 1, Math.floor(((x + 1) * buckets) / width));
@@ -136,6 +138,12 @@ function drawLane(
       if (hi[i] > b) b = hi[i];
     }
     if (a > b) continue;
+    // Join this column to the previous one, so a file with fewer frames than columns (a bucket
+    // per frame, min = max) draws as a connected trace, not as dashes.
+    if (a > prevB) a = prevB;
+    if (b < prevA) b = prevA;
+    prevA = a;
+    prevB = b;
     const yTop = mid - Math.min(limit, b * scale);
     const yBot = mid - Math.max(-limit, a * scale);
     ctx.fillRect(x, Math.floor(yTop), 1, Math.max(1, Math.ceil(yBot - yTop)));
@@ -171,4 +179,106 @@ function drawAxis(
     ctx.fillStyle = colors.axisText;
     ctx.fillText(label, x + 3 * dpr, textY);
   }
+}
+
+/**
+ * Min/max columns of `pcm` (at `rate`) over the visible range `view`, one per device pixel, each
+ * joined to the previous one. Zoomed in beyond one sample per pixel, a column with no sample
+ * gets the straight line between its neighbours, so short files and deep zoom draw a connected
+ * waveform. `scale` maps a sample value to pixels around `mid`.
+ */
+export function drawMinMaxColumns(
+  ctx: CanvasRenderingContext2D,
+  pcm: Float32Array,
+  rate: number,
+  view: { start: number; end: number },
+  width: number,
+  mid: number,
+  scale: number,
+  color: string,
+): void {
+  const span = Math.max(1e-9, view.end - view.start);
+  const n = pcm.length;
+  if (n === 0 || width <= 0) return;
+  ctx.fillStyle = color;
+  let prev: number | null = null;
+  for (let px = 0; px < width; px++) {
+    const f0 = (view.start + (px / width) * span) * rate;
+    const f1 = (view.start + ((px + 1) / width) * span) * rate;
+    // samples whose index lies in [f0, f1)
+    const a = Math.max(0, Math.ceil(f0));
+    const b = Math.min(n - 1, Math.ceil(f1) - 1);
+    let lo: number;
+    let hi: number;
+    let last: number;
+    if (b >= a) {
+      lo = hi = pcm[a];
+      for (let i = a + 1; i <= b; i++) {
+        const v = pcm[i];
+        if (v < lo) lo = v;
+        else if (v > hi) hi = v;
+      }
+      last = pcm[b];
+    } else {
+      const i = Math.floor(f0);
+      if (i < 0 || i >= n - 1) {
+        prev = null;
+        continue;
+      }
+      lo = hi = last = pcm[i] + (pcm[i + 1] - pcm[i]) * (f0 - i);
+    }
+    if (prev !== null) {
+      if (prev < lo) lo = prev;
+      if (prev > hi) hi = prev;
+    }
+    prev = last;
+    const y0 = mid - hi * scale;
+    const y1 = mid - lo * scale;
+    ctx.fillRect(px, y0, 1, Math.max(1, y1 - y0));
+  }
+}
+
+export interface TimeTick {
+  t: number;
+  /** null when the label would not fit before the right edge. */
+  label: string | null;
+}
+
+/** Ruler ticks for the visible range on a plot `widthPx` CSS pixels wide (labels ≥ 80 px apart). */
+export function timeTicks(view: { start: number; end: number }, widthPx: number, duration: number): TimeTick[] {
+  const span = view.end - view.start;
+  if (!(span > 0) || widthPx <= 0) return [];
+  const step = tickStep(span, widthPx, 80);
+  const out: TimeTick[] = [];
+  for (let k = Math.ceil(view.start / step - 1e-9); k * step <= view.end + 1e-9 && out.length < 200; k++) {
+    const t = k * step;
+    const label = tickLabel(t, step, duration);
+    const x = ((t - view.start) / span) * widthPx;
+    // 10 px monospace ≈ 6.1 px per character, plus the tick's 4 px padding and border
+    out.push({ t, label: x + label.length * 6.1 + 6 <= widthPx ? label : null });
+  }
+  return out;
+}
+
+export interface FrequencyTick {
+  hz: number;
+  /** 0 at the bottom of the spectrogram (0 Hz), 1 at the top (Nyquist). */
+  fraction: number;
+  label: string;
+}
+
+/** Frequency-axis ticks for a linear spectrogram up to `nyquist` Hz, `heightPx` tall (≥ 22 px apart). */
+export function frequencyTicks(nyquist: number, heightPx: number): FrequencyTick[] {
+  if (!(nyquist > 0) || heightPx <= 0) return [];
+  const steps = [100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000];
+  const step = steps.find((s) => (s / nyquist) * heightPx >= 22) ?? 50000;
+  const out: FrequencyTick[] = [];
+  const top = Math.floor(nyquist / step + 1e-9);
+  for (let k = 0; k <= top; k++) {
+    const hz = k * step;
+    const kHz = hz / 1000;
+    const text = Number.isInteger(kHz) ? String(kHz) : kHz.toFixed(kHz < 1 ? 2 : 1).replace(/0$/, '');
+    out.push({ hz, fraction: hz / nyquist, label: k === top ? `${text} kHz` : text });
+  }
+  return out;
 }

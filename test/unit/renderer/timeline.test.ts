@@ -1,24 +1,33 @@
 /** Label timeline layout and audition helpers (pure functions of the renderer). */
 import { describe, expect, it } from 'vitest';
-import { cellSpans, etaSeconds, hasClassThresholds, thresholdFor, timelineRows } from '../../../src/renderer/lib/scene-timeline';
+import { byClassOrder, etaSeconds, hasClassThresholds, thresholdFor, timelineRows, windowCells } from '../../../src/renderer/lib/scene-timeline';
 import { effectiveGains, foaEncodeGains } from '../../../src/renderer/lib/audition-math';
 
 const entry = (start: number, end: number, probs: number[]) => ({ start, end, probs, labels: [] as never[] });
 
 describe('timeline layout', () => {
-  it('tiles the recording with one cell per 50 %-overlapping window', () => {
+  it('draws each window over its own span: overlapping windows in alternating half lanes, a short clip as one full cell', () => {
     // 25 s at window 10 s / hop 5 s: windows start at 0, 5, 10, 15 (the last is partial).
     const e = [entry(0, 10, []), entry(5, 15, []), entry(10, 20, []), entry(15, 25, [])];
-    const spans = cellSpans(e, 25);
-    expect(spans).toEqual([{ start: 0, end: 7.5 }, { start: 7.5, end: 12.5 }, { start: 12.5, end: 17.5 }, { start: 17.5, end: 25 }]);
-    expect(cellSpans([entry(0, 4.5, [])], 4.5)).toEqual([{ start: 0, end: 4.5 }]);
+    expect(windowCells(e, 25)).toEqual([
+      { start: 0, end: 10, lane: 0 }, { start: 5, end: 15, lane: 1 }, { start: 10, end: 20, lane: 0 }, { start: 15, end: 25, lane: 1 },
+    ]);
+    // A 4.5-s clip: the one window covers exactly the clip, full height.
+    expect(windowCells([entry(0, 4.5, [])], 4.5)).toEqual([{ start: 0, end: 4.5, lane: null }]);
+    // Windows that do not overlap (hop = window) are full height.
+    expect(windowCells([entry(0, 10, []), entry(10, 20, [])], 20).map((c) => c.lane)).toEqual([null, null]);
+  });
+
+  it('orders classes as the official list does, wherever they are shown', () => {
+    const cmp = byClassOrder(['A', 'B', 'C', 'D']);
+    expect(['D', 'A', 'X', 'C'].sort(cmp)).toEqual(['A', 'C', 'D', 'X']);
   });
 
   it('shows detected labels and those over the threshold, detected first, or all in official order', () => {
     const labels = ['A', 'B', 'C', 'D'];
     const e = [entry(0, 10, [0.1, 0.7, 0.2, 0.55]), entry(5, 12, [0.3, 0.2, 0.1, 0.4])];
     const rows = timelineRows(labels, e, [{ label: 'D' as never, count: 1, confidence: 0.55 }], 12, { threshold: 0.5 }, false);
-    expect(rows.map((r) => r.label)).toEqual(['D', 'B']);
+    expect(rows.map((r) => r.label)).toEqual(['D', 'B']); // detected first, then the official order
     expect(rows[1].peak).toBe(0.7);
     expect(rows[0].cells.map((c) => c.prob)).toEqual([0.55, 0.4]);
     expect(timelineRows(labels, e, [], 12, { threshold: 0.5 }, true).map((r) => r.label)).toEqual(labels);
