@@ -101,17 +101,17 @@ def test_hall_t60_is_reached_with_a_three_second_ir(t60):
     rng = np.random.default_rng(3)
     room = design_room([40, 25, 12], t60, rng)
     mic = np.array([20.0, 12.5, 1.5])
-    res = simulate_ir(room, mic + 8.0 * unit_vector(20.0, 5.0), mic, 16000, rng, tail="images", max_seconds=3.0)
+    res = simulate_ir(room, mic + 8.0 * unit_vector(20.0, 5.0), mic, 16000, rng, tail="directional", max_seconds=3.0)
     assert res.ir.shape[1] <= 3 * 16000
     measured = t60_mid(res.ir[0], 16000)
     assert abs(measured - t60) / t60 < 0.15, measured
 
 
-def test_images_tail_keeps_the_diffuse_ratio_and_follows_the_room():
+def test_directional_tail_keeps_the_diffuse_ratio_and_follows_the_room():
     # reflective walls, absorbing floor and ceiling: the late field is mostly horizontal, so Z
     # carries less than its isotropic third; the independent-channel tail cannot show that
     mats = ("concrete",) * 4 + ("carpet_thick", "acoustic_tile")
-    share = {"iid": [], "images": []}
+    share = {"iid": [], "directional": []}
     for tail in share:
         for seed in range(4):
             rng = np.random.default_rng(seed)
@@ -122,7 +122,7 @@ def test_images_tail_keeps_the_diffuse_ratio_and_follows_the_room():
             assert 0.9 < ratio.sum() < 1.1, (tail, ratio)
             share[tail].append(ratio[1] / ratio.sum())
     assert abs(np.mean(share["iid"]) - 1 / 3) < 0.01
-    assert np.mean(share["images"]) < 0.31
+    assert np.mean(share["directional"]) < 0.31
 
 
 def test_real_profile_rooms_reach_low_drr_and_store_c50(tmp_path):

@@ -107,7 +107,7 @@ def simulate_room(params: BankParams, index: int, out_dir: str) -> dict:
         cap_gain = (10 ** (np.array(receiver["capsule_gain_db"]) / 20) if receiver["kind"] == "afmt" else None)
         # one tail field per room, long enough for the longest IR the room can produce
         n_field = int(np.ceil(min(params.max_seconds, 0.05 + float(room.t60_bands.max()) + 0.2) * params.rate))
-        sim_kw = {"tail": "images", "capsule_gain": cap_gain, "tail_field": TailField(n_field)}
+        sim_kw = {"tail": "directional", "capsule_gain": cap_gain, "tail_field": TailField(n_field)}
         draw_position = sample_position_real
     elif params.profile == "default":
         dims, t60, mic = sample_room(rng, (params.t60_min, params.t60_max))

@@ -166,7 +166,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="foa | afmt[:RADIUS[:A][:flat]] (simulated A-format mic, FOA out) | tetra[:R] | square:SIDE | geom:...")
     b.add_argument("--profile", choices=("default", "real"), default="default",
                    help="room distribution: default (shoebox 3-10 m, T60 0.2-1 s, 0.8-3.5 m) or real "
-                        "(20-15,000 m3, T60 0.2-3 s by volume, 0.5-10 m, image-directed tail, A-format share)")
+                        "(20-15,000 m3, T60 0.2-3 s by volume, 0.5-10 m, anisotropic plane-wave tail, A-format share)")
     b.add_argument("--afmt-share", type=float, default=None,
                    help="real profile: share of rooms recorded by a simulated tetrahedral A-format mic (default 0.5)")
     b.add_argument("--t60-min", type=float, default=None, help="default profile 0.2; real: lower clip 0.2")

@@ -16,7 +16,7 @@ fingerprints depend on it (``bank.sample_room`` / ``bank.sample_position``).
 * receiver 1.0-2.0 m high, >= 1 m (small rooms: 20 % of the side) from the walls; sources in 16
   azimuth sectors, elevation U(-20, 40)°, distance uniform in [0.5, min(10, room)] m along
   that direction (>= 0.3 m from any wall), so DRR reaches -10 dB and below in large/live rooms;
-* the tail is a plane-wave field drawn from the late images (``simulate.py``, ``tail="images"``);
+* the tail is a plane-wave field with the room's late anisotropy (``simulate.py``, ``tail="directional"``);
 * receiver: ideal FOA, or with probability ``afmt_share`` a simulated tetrahedral A-format
   microphone (``afmt.py``): radius U(1, 2) cm, capsule directivity a U(0.45, 0.6), per-capsule gain
   mismatch N(0, 0.5 dB) clipped to ±1 dB, diffuse-field EQ in 75 % of the rooms, and a self-noise

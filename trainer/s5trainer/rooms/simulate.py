@@ -13,10 +13,14 @@ Pipeline for a source/receiver pair in a shoebox:
 
 Options used by the ``real`` bank profile (``profiles.py``; the defaults reproduce the original
 output bit for bit):
-* ``tail="images"``: the FOA tail is a sum of ``N_TAIL_WAVES`` independent plane waves whose
-  directions are drawn from the late images (energy-weighted, half of them isotropic), so the
-  tail keeps (Y²+Z²+X²)/W² = 1 but inherits the room's anisotropy (e.g. less vertical energy over
-  an absorbing floor/ceiling) and a small residual intensity, as measured responses show;
+* ``tail="directional"``: the FOA tail is a sum of ``N_TAIL_WAVES`` independent plane waves, half
+  of them from uniform directions (scattering) and half drawn from the specular late field of the
+  shoebox: a wave travelling along ``u`` meets the walls of axis ``i`` ``c |u_i| / L_i`` times a
+  second, so its energy decays as ``exp(-c t sum_i |u_i| a_i / L_i)`` with ``a_i`` the mean
+  ``-ln(1 - alpha)`` (mid bands) of that axis' two walls, evaluated at the tail's energy centroid
+  ``t_mix + T60 / 13.8``. The tail keeps (Y²+Z²+X²)/W² = 1 but has the room's anisotropy (less
+  vertical energy over an absorbing floor/ceiling or in a low, wide room) and a small residual
+  intensity, as measured responses show;
 * ``array`` of kind ``afmt``: every image reaches each of the 4 first-order capsules at its own
   distance with the capsule's directivity gain, the tail is a plane-wave field at the capsules,
   and the capsule signals go through the A->B conversion (``afmt.py``, optional per-capsule gain
@@ -97,17 +101,21 @@ def _diffuse_noise(array: ArraySpec, n: int, rate: int, rng: np.random.Generator
     return out / out[0].std()
 
 
-def _tail_directions(rng: np.random.Generator, dirs: np.ndarray | None, weights: np.ndarray | None,
+def _tail_directions(rng: np.random.Generator, axis_rate: np.ndarray | None, t_ref: float = 0.0,
                      n_waves: int = N_TAIL_WAVES, isotropic_share: float = 0.5) -> np.ndarray:
-    """Unit directions of the tail's plane waves: ``isotropic_share`` uniform on the sphere, the
-    rest drawn from ``dirs`` with probability ``weights`` (the late images), slightly jittered."""
+    """Unit directions of the tail's plane waves: ``isotropic_share`` uniform on the sphere, the rest
+    drawn with weight ``exp(-t_ref * |u| @ axis_rate)`` (directional decay of the specular late
+    field, module docstring); ``axis_rate=None`` gives all uniform."""
     out = rng.standard_normal((n_waves, 3))
-    n_img = int(round(n_waves * (1.0 - isotropic_share))) if dirs is not None and len(dirs) else 0
-    if n_img:
-        p = weights / weights.sum()
-        pick = rng.choice(len(dirs), n_img, p=p)
-        out[:n_img] = dirs[pick] + 0.15 * out[:n_img]
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+    out /= np.linalg.norm(out, axis=1, keepdims=True)
+    n_dir = 0 if axis_rate is None else int(round(n_waves * (1.0 - isotropic_share)))
+    if n_dir:
+        cand = rng.standard_normal((2048, 3))
+        cand /= np.linalg.norm(cand, axis=1, keepdims=True)
+        logw = -t_ref * (np.abs(cand) @ axis_rate)
+        w = np.exp(logw - logw.max())
+        out[:n_dir] = cand[rng.choice(len(cand), n_dir, p=w / w.sum())]
+    return out
 
 
 def _plane_wave_noise(array: ArraySpec, dirs: np.ndarray, n: int, rate: int,
@@ -134,7 +142,7 @@ def _plane_wave_noise(array: ArraySpec, dirs: np.ndarray, n: int, rate: int,
 
 class TailField:
     """One plane-wave tail field per room, shared by its source positions (``simulate_ir(...,
-    tail_field=...)``): the first call draws the waves (directions from that position's late images)
+    tail_field=...)``): the first call draws the waves
     over ``length`` samples; every call returns an excerpt at a random circular offset. Offsets of
     a white field more than a few samples apart are uncorrelated, so the positions' tails stay
     independent in practice, at a fraction of the cost of drawing 64 waves per position."""
@@ -186,13 +194,13 @@ def simulate_ir(room: Room, src, mic, rate: int, rng: np.random.Generator, *,
     The IR lasts ``direct delay + length_factor * max(T60)`` (capped at ``max_seconds``). Images
     are kept for ``t_early`` after the direct sound (default ``0.15 * T60_mid`` within [20, 80] ms:
     in short, unevenly damped rooms a longer image part would dominate the decay curve).
-    ``tail``: ``iid`` (independent FOA channels; omni arrays: isotropic plane waves) or ``images``
-    (plane waves from the late images' directions, see the module docstring). ``capsule_gain``:
+    ``tail``: ``iid`` (independent FOA channels; omni arrays: isotropic plane waves) or
+    ``directional`` (plane waves with the room's late anisotropy, module docstring). ``capsule_gain``:
     linear per-capsule gains of an ``afmt`` receiver (mismatch), applied before the conversion.
     ``tail_field``: a ``TailField`` shared by the positions of one room (plane-wave tails only).
     """
-    if tail not in ("iid", "images"):
-        raise ValueError(f"unknown tail model {tail!r}; accepted: iid, images")
+    if tail not in ("iid", "directional"):
+        raise ValueError(f"unknown tail model {tail!r}; accepted: iid, directional")
     if t_early is None:
         t_early = float(np.clip(0.15 * room.t60_mid, 0.02, 0.08))
     c = SPEED_OF_SOUND
@@ -253,14 +261,14 @@ def simulate_ir(room: Room, src, mic, rate: int, rng: np.random.Generator, *,
     taps = fb.shape[1]
     nfft = sfft.next_fast_len(n_out + taps - 1, real=True)
     fb_spec = sfft.rfft(fb, nfft, axis=-1)                              # (B, F)
-    joint = tail == "images" or afmt
+    joint = tail == "directional" or afmt
     if joint:   # a plane-wave field: one scale per band for all channels keeps their relations
-        late = (r_center / c >= t_mix - 0.5 * t_early) & (r_center / c < t_mix)
-        img_dirs = (images[late] - mic) / r_center[late, None]
-        img_w = np.exp(2 * (log_refl[late, MID_BANDS[0]] - np.log(r_center[late])))
+        a_surf = -np.log1p(-np.mean(room.absorption[:, list(MID_BANDS)], axis=1))      # (6,)
+        axis_rate = c * np.array([a_surf[0] + a_surf[1], a_surf[2] + a_surf[3], a_surf[4] + a_surf[5]]) / 2 / dims
+        t_ref = t_mix + room.t60_mid / 13.8155
 
         def dirs_fn():
-            return _tail_directions(rng, img_dirs, img_w) if tail == "images" else _tail_directions(rng, None, None)
+            return _tail_directions(rng, axis_rate if tail == "directional" else None, t_ref)
         if tail_field is not None:
             noise = tail_field.get(array, dirs_fn, n_out, rate, rng)
         else:
