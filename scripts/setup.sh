@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: Chromium (e2e tests), Python + PyTorch stack for trainer/, sox/flac (fixtures),
+# System packages: Chromium (e2e tests), Python + PyTorch stack for trainer/ (and venv/pip/setuptools:
+# `pip install ./trainer` into a virtual environment, tested offline), sox/flac (fixtures),
 # a C++ toolchain (npm ci compiles naudiodon, the PortAudio binding), ALSA/PulseAudio user-space
 # pieces for the live-capture tests (ALSA file plugin, PulseAudio null sink; no sound card needed).
 APT_PACKAGES=(
@@ -13,6 +14,7 @@ APT_PACKAGES=(
   g++ make python3
   libasound2 alsa-utils pulseaudio pulseaudio-utils libasound2-plugins
   python3-torch python3-numpy python3-scipy python3-soundfile python3-pytest python3-h5py python3-yaml
+  python3-venv python3-pip python3-setuptools python3-wheel
   sox libsox-fmt-all flac
   fluidsynth timgm6mb-soundfont
 )
@@ -50,6 +52,11 @@ fi
 # After the system packages: npm ci compiles naudiodon with g++.
 echo "== npm ci"
 npm ci --no-audit --no-fund
+
+# The `s5` command, the engine process of web mode and the ONNX Runtime worker as plain-Node
+# bundles (dist/node/): `npx s5` then starts without transpiling TypeScript (bin/s5.cjs runs the
+# sources through tsx when the bundle is missing or older than them).
+node scripts/build-node.mjs
 
 # What the tests will find (one line each).
 [ -x /usr/bin/chromium ] && echo "ok chromium: $(/usr/bin/chromium --version 2>/dev/null | head -1)" \

@@ -14,13 +14,16 @@ import { toEngineArgv, type EngineArgs, type HostToEngine } from '../shared/engi
 export interface NodeEngineOptions {
   shell?: EngineArgs['shell'];
   importDir?: string;
-  /** Defaults to the engine process's entry, src/engine/process/entry.ts. */
+  /** Defaults to the engine process's entry: src/engine/process/entry.ts from the sources, the
+   *  bundled `entry.js` beside this code when it runs from a bundle (dist/node/web.js). */
   entryPath?: string;
   /** 'inherit' (default) shows the engine's stderr in ours; 'pipe' lets a test read it. */
   stdio?: 'inherit' | 'pipe' | 'ignore';
 }
 
-export const DEFAULT_ENTRY = path.join(__dirname, '..', 'engine', 'process', 'entry.ts');
+export const DEFAULT_ENTRY = __filename.endsWith('.ts')
+  ? path.join(__dirname, '..', 'engine', 'process', 'entry.ts')
+  : path.join(__dirname, 'entry.js');
 
 function loaderArgs(entry: string): string[] {
   if (!entry.endsWith('.ts')) return [];

@@ -44,7 +44,12 @@ describe('Live view', () => {
     await page.getByTestId('live-start').click();
 
     for (const l of offline) await page.locator(`[data-testid="live-label"][data-label="${l}"]`).waitFor({ timeout: 120_000 });
-    await expect.poll(() => page.getByTestId('live-latency').innerText(), { timeout: 120_000 }).toMatch(/p50 \d+ ms/);
+    // Latency is measured on the listen output. A machine too busy to separate in real time makes
+    // the engine skip separation and say so (live-overloaded, with the count) instead: both are the
+    // app's correct state, and the test waits for one of them.
+    const latencyOrOverload = async () => /p50 \d+ ms/.test(await page.getByTestId('live-latency').innerText()) || (await page.getByTestId('live-overloaded').count()) > 0;
+    await expect.poll(latencyOrOverload, { timeout: 120_000 }).toBe(true);
+    if (await page.getByTestId('live-overloaded').count()) expect(await page.getByTestId('live-overloaded').innerText()).toMatch(/separation skipped \([1-9]\d*\)/);
 
     const t0 = Date.now();
     await page.getByTestId('live-record').click();

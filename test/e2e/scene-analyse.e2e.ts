@@ -138,8 +138,8 @@ describe('Scene analysis, audition and export', () => {
     // The binaural FOA rendering (Omnitone) carries signal too.
     await page.getByTestId('listen-binaural').check({ force: true });
     await expect.poll(rms).toBeGreaterThan(1e-3);
-    expect(await page.getByTestId('pause').count()).toBe(1); // still playing: the loop held
-    await page.keyboard.press('Space');
+    // Still playing (the loop held); the focused radio owns Space, so pause with the button.
+    await page.getByTestId('pause').click();
     await page.getByTestId('play').waitFor();
 
     await page.screenshot({ path: path.join(repoRoot, 'test-results/scene-analysed.png'), fullPage: true });

@@ -13,8 +13,8 @@ const HELP = `Usage: s5 doctor [--json] [--threads N] [--provider auto|cpu|cuda]
 
 Reports ONNX Runtime (version, execution providers), the GPU, the threads and provider
 inference will use (checked by loading the active tagger) with the reason when CUDA is not
-used, the model folders with any broken model and why, the active models, and the Python /
-PyTorch the trainer would use.
+used, the model folders with any broken model and why, the active models, the Python /
+PyTorch the trainer would use, and whether this command runs from its bundle or the sources.
 
 Options:
   --json       print the report as one JSON object
@@ -58,6 +58,21 @@ export function formatDoctor(r: DoctorReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * How this `s5` runs: the bundle (dist/node/s5.js, scripts/build-node.mjs) or the TypeScript
+ * sources (through tsx: bin/s5.cjs falls back to them when the bundle is missing or older than
+ * the sources; slower to start). Read from where this code was loaded from.
+ */
+export function cliRuntime(file: string = __filename): { runs_from: 'bundle' | 'sources'; file: string } {
+  return { runs_from: file.endsWith('.ts') ? 'sources' : 'bundle', file };
+}
+
+function formatCliRuntime(c: ReturnType<typeof cliRuntime>): string {
+  return c.runs_from === 'bundle'
+    ? `Command line bundle ${c.file}\n`
+    : `Command line sources (TypeScript through tsx; 'npm run build:node' builds the faster-starting bundle)\n`;
+}
+
 async function runDoctor(args: string[], io: CliIO): Promise<number> {
   const v = parseCommandArgs(args, OPTIONS);
   if (v.help) {
@@ -67,7 +82,8 @@ async function runDoctor(args: string[], io: CliIO): Promise<number> {
   const runtime = openRuntime(runtimeArgs(v));
   try {
     const report = await doctorReport(runtime.registry, runtime.inference);
-    io.stdout(v.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
+    const cli = cliRuntime();
+    io.stdout(v.json ? `${JSON.stringify({ ...report, cli }, null, 2)}\n` : formatDoctor(report) + formatCliRuntime(cli));
     return report.onnxruntime.error ? EXIT.dataError : EXIT.ok;
   } finally {
     await runtime.dispose();

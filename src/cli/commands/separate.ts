@@ -138,7 +138,11 @@ export function runtimeArgs(v: Record<string, unknown>): RuntimeArgs {
 
 /** The engine runtime a command needs (the same assembly as the engine's); `dispose` ends the inference worker. */
 export function openRuntime(r: RuntimeArgs): Runtime {
-  return createRuntime({ inference: { threads: r.threads, provider: r.provider } });
+  const runtime = createRuntime({ inference: { threads: r.threads, provider: r.provider } });
+  // Start the inference worker now: ONNX Runtime loads in its thread while this one reads and
+  // checks the models (a failure shows up, with its message, when the first model loads).
+  runtime.inference.facts().catch(() => undefined);
+  return runtime;
 }
 
 function clock(s: number): string {
