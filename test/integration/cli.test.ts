@@ -1,7 +1,8 @@
 /**
  * The `s5` command line in-process (runCli with a captured CliIO) and once through the npm bin:
  * help texts, version, dispatch, exit codes, error format, progress only on a terminal, and the
- * Python-compatible number formatting of the summary lines.
+ * Python-compatible number formatting of the summary lines. The bin itself, as users run it, with
+ * every command and input format: cli-bin.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -109,7 +110,7 @@ describe('s5 (in-process)', () => {
 });
 
 describe('npx s5 entry (bin/s5.cjs)', () => {
-  it('runs the TypeScript CLI through tsx with no build', () => {
+  it('runs the command line (the bundle when built and up to date, else the sources through tsx)', () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 's5.cjs'), 'evaluate', '--help'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: s5 evaluate/);
