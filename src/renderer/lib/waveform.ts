@@ -140,8 +140,10 @@ function drawLane(
     if (a > b) continue;
     // Join this column to the previous one, so a file with fewer frames than columns (a bucket
     // per frame, min = max) draws as a connected trace, not as dashes.
-    if (a > prevB) a = prevB;
-    if (b < prevA) b = prevA;
+    if (prevA <= prevB) {
+      if (a > prevB) a = prevB;
+      if (b < prevA) b = prevA;
+    }
     prevA = a;
     prevB = b;
     const yTop = mid - Math.min(limit, b * scale);
