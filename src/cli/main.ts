@@ -8,12 +8,16 @@ import { APP_VERSION } from '../engine/version';
 import { doctorCommand } from './commands/doctor';
 import { evaluateCommand } from './commands/evaluate';
 import { modelsCommand } from './commands/models';
+import { onnxBenchCommand } from './commands/onnx-bench';
+import { onnxRunCommand } from './commands/onnx-run';
 import { separateCommand } from './commands/separate';
 import { submissionCommand } from './commands/submission';
 import { tagCommand } from './commands/tag';
 import { EXIT, formatDataError, formatUsageError, processIO, UsageError, type CliIO, type Command } from './io';
 
-export const COMMANDS: readonly Command[] = [separateCommand, tagCommand, evaluateCommand, submissionCommand, modelsCommand, doctorCommand];
+export const COMMANDS: readonly Command[] = [
+  separateCommand, tagCommand, evaluateCommand, submissionCommand, modelsCommand, doctorCommand, onnxRunCommand, onnxBenchCommand,
+];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

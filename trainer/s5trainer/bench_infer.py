@@ -6,7 +6,7 @@ and input, and optionally the app's speed goal for a tagger + separator pair.
 
 Reports min/median wall time (ms) of each engine after one warm-up run, the ratio
 torch/ORT, and max |ONNX - torch| of the outputs. With ``--pair-tagger`` it also times tagger +
-separator in onnxruntime-node (test/tools/bench-pair.ts; goal: <= 500 ms for a 10-s clip on 2
+separator in onnxruntime-node (the app's ``s5 onnx-bench``; goal: <= 500 ms for a 10-s clip on 2
 threads). Hook-up: ``add_parser(bench_subparsers)`` adds ``infer`` under ``bench``;
 ``register(sub)`` adds a stand-alone ``bench-infer`` command.
 """
@@ -58,7 +58,7 @@ def bench_model(model, seconds=10.0, threads=2, repeat=3, seed=0) -> dict:
 def bench_pair(tagger, separator, seconds=10.0, threads=2, repeat=5) -> dict:
     """Export both (no parity) and time tagger + separator in onnxruntime-node."""
     from .export.onnx import export_onnx
-    from .export.parity import node_engine_missing, repo_root
+    from .export.parity import node_engine_missing, repo_root, s5_command
     from .errors import ToolMissingError
     why = node_engine_missing()
     if why:
@@ -67,8 +67,7 @@ def bench_pair(tagger, separator, seconds=10.0, threads=2, repeat=5) -> dict:
     with tempfile.TemporaryDirectory(prefix="s5-pair-") as tmp:
         tp = export_onnx(tagger.eval(), Path(tmp) / "tagger.onnx", tagger.example_inputs(seconds=2.0))
         sp = export_onnx(separator.eval(), Path(tmp) / "separator.onnx", separator.example_inputs(seconds=2.0))
-        cmd = [str(root / "node_modules/.bin/tsx"), str(root / "test/tools/bench-pair.ts"),
-               "--tagger", str(tp), "--separator", str(sp), "--seconds", str(seconds),
+        cmd = [*s5_command(), "onnx-bench", "--tagger", str(tp), "--separator", str(sp), "--seconds", str(seconds),
                "--threads", str(threads), "--repeat", str(repeat), "--rate", str(separator.sample_rate),
                "--tagger-rate", str(tagger.sample_rate), "--channels", str(separator.channels),
                "--slots", str(separator.slots), "--json"]

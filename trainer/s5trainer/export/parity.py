@@ -1,10 +1,10 @@
 """ONNX Runtime parity through the app's own engine (onnxruntime-node; Debian has no Python ORT).
 
-``run_onnx`` writes each input set as ``.npy`` files, runs ``test/tools/onnx-parity.ts`` with the
-repository's ``tsx`` and reads the outputs back. Where the node engine is missing (e.g. a GPU
-box without ``npm ci``) but the Python ``onnxruntime`` package is installed, that is used instead
-(``engine`` in the timing report says which). ``compare`` gives per-output max |ONNX - torch|.
-Tolerances: 1e-4 for waveform outputs, 1e-5 for probabilities.
+``run_onnx`` writes each input set as ``.npy`` files, runs the app's ``s5 onnx-run`` command
+(``bin/s5.cjs``: the bundled CLI, or the sources through tsx) and reads the outputs back. Where the
+node engine is missing (e.g. a GPU box without ``npm ci``) but the Python ``onnxruntime`` package
+is installed, that is used instead (``engine`` in the timing report says which). ``compare`` gives
+per-output max |ONNX - torch|. Tolerances: 1e-4 for waveform outputs, 1e-5 for probabilities.
 """
 from __future__ import annotations
 
@@ -35,17 +35,22 @@ def repo_root() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[3]
 
 
+def s5_command() -> list[str]:
+    """The app's command line, ``node bin/s5.cjs`` (it runs the bundle when built, else the sources)."""
+    return [shutil.which("node") or "node", str(repo_root() / "bin" / "s5.cjs")]
+
+
 def node_engine_missing() -> str | None:
-    """None when node + onnxruntime-node + tsx are usable, else the reason."""
+    """None when the ``s5`` command (node + onnxruntime-node + bundle or tsx) is usable, else the reason."""
     root = repo_root()
     if shutil.which("node") is None:
         return "node is not on PATH"
     if not (root / "node_modules" / "onnxruntime-node" / "package.json").exists():
         return f"{root}/node_modules/onnxruntime-node is missing (run npm ci)"
-    if not (root / "node_modules" / ".bin" / "tsx").exists():
+    if not (root / "bin" / "s5.cjs").exists():
+        return f"{root}/bin/s5.cjs is missing"
+    if not ((root / "node_modules" / ".bin" / "tsx").exists() or (root / "dist" / "node" / "s5.js").exists()):
         return f"{root}/node_modules/.bin/tsx is missing (run npm ci)"
-    if not (root / "test" / "tools" / "onnx-parity.ts").exists():
-        return "test/tools/onnx-parity.ts is missing"
     return None
 
 
@@ -99,12 +104,11 @@ def run_onnx(onnx_path, input_sets: dict, threads: int = 1, repeat: int = 1,
             d.mkdir(parents=True)
             for k, v in feeds.items():
                 np.save(d / f"{k}.npy", np.ascontiguousarray(v, dtype=np.float32))
-        cmd = [str(root / "node_modules" / ".bin" / "tsx"), str(root / "test" / "tools" / "onnx-parity.ts"),
-               "--model", str(onnx_path), "--in", str(tin), "--out", str(tout),
-               "--threads", str(threads), "--repeat", str(repeat)]
+        cmd = [*s5_command(), "onnx-run", "--model", str(onnx_path), "--in", str(tin), "--out", str(tout),
+               "--threads", str(threads), "--repeat", str(repeat), "--provider", "cpu"]
         proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
-            raise ParityError(f"onnxruntime-node run failed (rc {proc.returncode}): "
+            raise ParityError(f"s5 onnx-run failed (rc {proc.returncode}): "
                               f"{proc.stderr.strip()[-2000:]}")
         report = json.loads((tout / "report.json").read_text())
         report["engine"] = "onnxruntime-node"

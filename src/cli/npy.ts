@@ -1,9 +1,8 @@
 /**
- * Minimal .npy (format 1.0/2.0) reader and writer for float32 / int64 / bool C-order arrays,
- * used by the ONNX parity and benchmark tools (test/tools/onnx-parity.ts, bench-pair.ts).
+ * Minimal .npy (format 1.0/2.0) decoder and encoder for float32 / int64 / bool C-order arrays,
+ * for `s5 onnx-run` (tensors exchanged with the Python trainer). Buffers in, buffers out: the
+ * command reads and writes the files (atomically).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-
 export interface NpyArray {
   dtype: 'float32' | 'int64' | 'bool';
   shape: number[];
@@ -12,9 +11,9 @@ export interface NpyArray {
 
 const DESCR: Record<string, NpyArray['dtype']> = { '<f4': 'float32', '<i8': 'int64', '|b1': 'bool' };
 
-export function readNpy(path: string): NpyArray {
-  const buf = readFileSync(path);
-  if (buf.toString('latin1', 1, 6) !== 'NUMPY') throw new Error(`${path}: not a .npy file`);
+/** `name` is only used in error messages. */
+export function decodeNpy(buf: Buffer, name: string): NpyArray {
+  if (buf.toString('latin1', 1, 6) !== 'NUMPY') throw new Error(`${name}: not a .npy file`);
   const major = buf[6];
   const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
   const hstart = major === 1 ? 10 : 12;
@@ -24,8 +23,8 @@ export function readNpy(path: string): NpyArray {
   const shapeTxt = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '';
   const shape = shapeTxt.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const dtype = DESCR[descr];
-  if (!dtype) throw new Error(`${path}: unsupported dtype ${descr} (need <f4, <i8 or |b1)`);
-  if (fortran) throw new Error(`${path}: Fortran order is not supported`);
+  if (!dtype) throw new Error(`${name}: unsupported dtype ${descr} (need <f4, <i8 or |b1)`);
+  if (fortran) throw new Error(`${name}: Fortran order is not supported`);
   const off = hstart + hlen;
   const n = shape.reduce((a, b) => a * b, 1);
   const bytes = buf.subarray(off, off + n * (dtype === 'bool' ? 1 : dtype === 'int64' ? 8 : 4));
@@ -34,7 +33,7 @@ export function readNpy(path: string): NpyArray {
   return { dtype, shape, data };
 }
 
-export function writeNpy(path: string, arr: NpyArray): void {
+export function encodeNpy(arr: NpyArray): Buffer {
   const descr = Object.entries(DESCR).find(([, v]) => v === arr.dtype)![0];
   const shape = arr.shape.length === 1 ? `(${arr.shape[0]},)` : `(${arr.shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
@@ -46,5 +45,5 @@ export function writeNpy(path: string, arr: NpyArray): void {
   pre[7] = 0;
   pre.writeUInt16LE(header.length, 8);
   const body = Buffer.from(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
-  writeFileSync(path, Buffer.concat([pre, Buffer.from(header, 'latin1'), body]));
+  return Buffer.concat([pre, Buffer.from(header, 'latin1'), body]);
 }
