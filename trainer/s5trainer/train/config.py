@@ -59,6 +59,8 @@ class DataCfg:
     workers: int = 2                   # DataLoader worker processes (0: load in the training process)
     seed: int = 0
     augment: AugmentCfg = field(default_factory=AugmentCfg)
+    synth: dict = field(default_factory=dict)   # extra SynthConfig fields for training scenes, e.g.
+                                                #   {foa_ambience: [FILE], foa_ambience_prob: 0.2, background_tilt_db: 3}
 
 
 @dataclass

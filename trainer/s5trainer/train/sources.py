@@ -53,11 +53,18 @@ def _dirs(cfg: TrainConfig) -> tuple[Path, Path]:
     return lib, rooms
 
 
-def _synth_cfg(cfg: TrainConfig, clip: Clip, rng_range=None):
+def _synth_cfg(cfg: TrainConfig, clip: Clip, rng_range=None, extra: dict | None = None):
     from ..synth import SynthConfig
 
-    return SynthConfig.for_mode(cfg.mode, rate=clip.rate, seconds=clip.seconds,
-                                nevent_range=tuple(rng_range) if rng_range is not None else None)
+    extra = dict(extra or {})
+    if "foa_ambience" in extra:
+        extra["foa_ambience"] = tuple(str(p) for p in extra["foa_ambience"])
+    try:
+        return SynthConfig.for_mode(cfg.mode, rate=clip.rate, seconds=clip.seconds,
+                                    nevent_range=tuple(rng_range) if rng_range is not None else None, **extra)
+    except TypeError as exc:
+        raise ConfigError(f"data.synth: {exc}; accepted keys are the SynthConfig fields "
+                          "(e.g. foa_ambience, foa_ambience_prob, background_tilt_db, target_snr_db)") from None
 
 
 def train_items(cfg: TrainConfig, clip: Clip):
@@ -71,7 +78,7 @@ def train_items(cfg: TrainConfig, clip: Clip):
     lib, rooms = _dirs(cfg)
     stages = [(stage["until_step"], stage["nevent_range"]) for stage in src.curriculum]
     stages.append((None, nevent_range(cfg, clip.kind)))
-    datasets = [SceneDataset(lib, rooms, _synth_cfg(cfg, clip, r), "train", src.seed, length=2**62)
+    datasets = [SceneDataset(lib, rooms, _synth_cfg(cfg, clip, r, src.synth), "train", src.seed, length=2**62)
                 for _until, r in stages]
     augment = src.augment if src.augment.enabled() else None
     return SynthItems(datasets, [until for until, _r in stages], augment)
