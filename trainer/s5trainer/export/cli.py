@@ -68,10 +68,14 @@ def cmd_import_official(args) -> int:
             continue
         model, info = load_official(path, arch)
         mid = f"{info['arch']}-official"
+        ignored = list(info.get("ignored_objects") or [])
+        base = f"{info['arch']} official checkpoint {Path(path).name}"
+        if ignored:
+            base += f"; objects in the file not built (no code from it ran): {', '.join(ignored)}"
         meta = {"id": mid, "name": f"Official baseline {info['arch']} (imported)",
                 "data": "DCASE 2025/2026 Task 4 development set (official baseline training)",
-                "base_model": f"{info['arch']} official checkpoint {Path(path).name}",
-                "licence": args.licence or OFFICIAL_LICENCE}
+                "base_model": base, "licence": args.licence or OFFICIAL_LICENCE,
+                "notes": import_notes(Path(path).name, ignored)}
         if info.get("global_step") is not None:
             meta["steps"] = int(info["global_step"])
         if args.parity_audio:
@@ -79,15 +83,31 @@ def cmd_import_official(args) -> int:
         if args.parity_seconds:
             meta["parity_seconds"] = float(args.parity_seconds)
         out = export_model(model, Path(args.out) / mid, meta, check_parity=not args.skip_parity)
-        done.append({"arch": info["arch"], "out": str(out),
-                     "sha256": json.loads((out / "manifest.json").read_text())["sha256"]})
+        done.append({"arch": info["arch"], "out": str(out), "source": str(path),
+                     "sha256": json.loads((out / "manifest.json").read_text())["sha256"],
+                     "ignored_objects": ignored})
         del model
     if args.json:
         print(json.dumps(done))
     else:
         for d in done:
             print(f"imported {d['arch']} -> {d['out']}")
+            if d["ignored_objects"]:
+                print(f"  ignored in {d['source']} (not built, no code from the file ran): "
+                      f"{', '.join(d['ignored_objects'])}")
     return 0
+
+
+def import_notes(file_name: str, ignored: list) -> str:
+    """Model-card note on what the import took from the checkpoint and what it left out."""
+    text = (f"Imported from the official checkpoint `{file_name}`: only its `state_dict` tensors were "
+            "read (strict load); the file was unpickled with an allow-list, so no code from it ran.")
+    if ignored:
+        text += (" Objects the file names that were not built (replaced by inert placeholders): "
+                 + ", ".join(f"`{name}`" for name in ignored) + ".")
+    else:
+        text += " It named no other objects."
+    return text
 
 
 def register(sub) -> None:

@@ -9,7 +9,8 @@ Parameter/buffer names follow the official checkpoints (``PortableM2D`` + timm V
 head) and adds ``head.{m2d_out_norm,linear.0,linear.1,tracks.<k>.{0,1,3}}``.
 
 Pipeline: log-mel (800/320, 80 Slaney mels 50-16000 Hz, ln(x+eps), (x-mean)/std with
-``backbone.norm_stats``) -> 16x16 patches (5 x 62 for 10 s) -> 12 pre-norm blocks -> LN ->
+``backbone.norm_stats``) -> zero-pad to whole 16-frame patches (official ``encode_lms``) ->
+16x16 patches (5 x 62 for 10 s, 5 x 32 for 5 s) -> 12 pre-norm blocks -> LN ->
 drop CLS -> regroup to [B, T, 5*768] -> time mean -> head. Inputs up to 1001 frames (10.0 s at
 32 kHz); longer inputs are refused (the official code would chunk them - do that outside).
 """
@@ -161,11 +162,17 @@ class M2dAt(S5Model):
         return (x - self.backbone.norm_stats[0]) / self.backbone.norm_stats[1]
 
     def encode(self, wav: torch.Tensor) -> torch.Tensor:
-        """[N, L] -> [N, Tp, Fp*D] (per time step the Fp frequency tokens concatenated)."""
+        """[N, L] -> [N, Tp, Fp*D] (per time step the Fp frequency tokens concatenated).
+
+        Like the official ``encode_lms``: the normalised log-mel is zero-padded on the right to
+        a whole number of 16-frame patches (a partial last patch becomes a patch of its own,
+        not dropped), then cut to the model's ``max_frames`` (1001: its 62 patches) — so a 5-s
+        input (501 frames) gives 32 patches, a 10-s one (1001 frames) still 62."""
         x = self.to_normalized_feature(wav)
         if not torch.jit.is_tracing() and x.shape[-1] > self.max_frames:
             raise ValueError(f"input of {x.shape[-1]} frames exceeds {self.max_frames}; "
                              "split longer audio into windows")
+        x = pad_to_patches(x, self.backbone.patch[1])[..., :self.max_frames]
         e = self.backbone(x)[:, 1:, :]
         n, _, d = e.shape
         fp = self.backbone.grid[0]
@@ -268,6 +275,14 @@ class M2dAtSpatial(S5Model):
         return ins, outs
 
     example_inputs = M2dAt.example_inputs
+
+
+def pad_to_patches(x: torch.Tensor, patch_frames: int) -> torch.Tensor:
+    """Zero-pad the last (time) axis of ``x`` to a multiple of ``patch_frames``. The amount is
+    computed from the traced size, so an exported ONNX graph pads every input length right."""
+    frames = x.shape[-1]
+    pad = (patch_frames - frames % patch_frames) % patch_frames
+    return torch.nn.functional.pad(x, (0, pad))
 
 
 def set_finetuning(backbone: LocalViT, head_modules, mode: str) -> None:
