@@ -80,11 +80,40 @@ function printable(id: string): string {
   return JSON.stringify(id.replace(/[^\x20-\x7e]/g, '?'));
 }
 
+/** The file's byte order and kind, from its first 12 bytes. */
+interface RiffHead {
+  bigEndian: boolean;
+  rf64: boolean;
+  u32(b: Buffer, o: number): number;
+  u16(b: Buffer, o: number): number;
+}
+
+/** Where the chunk walk found the `fmt ` body and the samples. */
+interface Chunks {
+  fmt: Buffer;
+  dataOffset: number;
+  dataSize: number; // bytes of samples (from `ds64` for RF64)
+  /** The `data` chunk's own size field (0xFFFFFFFF: a streaming writer's placeholder). */
+  dataSizeField: number;
+}
+
+type SampleFormat = Pick<WavLayout, 'encoding' | 'kind' | 'channels' | 'sampleRate' | 'bytesPerSample' | 'blockAlign' | 'ambisonicBFormat'>;
+
 /**
  * Walks the chunk list of a RIFF/RIFX/RF64/BW64 WAVE file and returns where the samples are and
  * how to read them. Reads only chunk headers and the `fmt `/`ds64` bodies.
  */
 export async function parseWavHeader(fh: FileHandle, fileSize: number, file: string): Promise<WavLayout> {
+  const warnings: string[] = [];
+  const head = await readRiffHead(fh, fileSize, file, warnings);
+  const chunks = await walkChunks(fh, fileSize, file, head);
+  const format = parseFmt(chunks.fmt, head, file, warnings);
+  const frames = countFrames(chunks, format.blockAlign, fileSize, head.rf64, file, warnings);
+  return { container: head.rf64 ? 'rf64' : 'wav', bigEndian: head.bigEndian, ...format, dataOffset: chunks.dataOffset, frames, warnings };
+}
+
+/** The RIFF/RIFX/RF64/BW64 + WAVE signature; a RIFF size that disagrees with the file is a warning. */
+async function readRiffHead(fh: FileHandle, fileSize: number, file: string, warnings: string[]): Promise<RiffHead> {
   const head = await readAt(fh, 0, 12);
   if (head.length < 12) {
     throw new S5Error('bad_input', `file is ${fileSize} bytes, too short for a WAV header (12 bytes minimum)`, file);
@@ -100,13 +129,15 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
   const rf64 = magic === 'RF64' || magic === 'BW64';
   const u32 = (b: Buffer, o: number) => (bigEndian ? b.readUInt32BE(o) : b.readUInt32LE(o));
   const u16 = (b: Buffer, o: number) => (bigEndian ? b.readUInt16BE(o) : b.readUInt16LE(o));
-  const warnings: string[] = [];
-
   const riffSize = u32(head, 4);
   if (!rf64 && riffSize !== fileSize - 8 && riffSize !== 0xffffffff && riffSize !== 0) {
     warnings.push(`RIFF size field says ${riffSize + 8} bytes but the file has ${fileSize}`);
   }
+  return { bigEndian, rf64, u32, u16 };
+}
 
+/** Finds `fmt ` (its body), `ds64` and `data`, in any order; stops once `fmt ` and `data` are known. */
+async function walkChunks(fh: FileHandle, fileSize: number, file: string, head: RiffHead): Promise<Chunks> {
   let fmt: Buffer | null = null;
   let ds64Data: number | null = null;
   let dataOffset = -1;
@@ -120,9 +151,9 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
     const ch = await readAt(fh, pos, 8);
     if (ch.length < 8) break;
     const id = fourcc(ch, 0);
-    const size = u32(ch, 4);
+    const size = head.u32(ch, 4);
     const body = pos + 8;
-    if (id === 'ds64' && rf64) {
+    if (id === 'ds64' && head.rf64) {
       const b = await readAt(fh, body, Math.min(size, 28));
       if (b.length < 16) throw new S5Error('bad_input', `RF64 'ds64' chunk is truncated`, file);
       ds64Data = Number(b.readBigUInt64LE(8));
@@ -134,7 +165,7 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
       dataOffset = body;
       dataSizeField = size;
       dataSize = size;
-      if (rf64 && size === 0xffffffff) {
+      if (head.rf64 && size === 0xffffffff) {
         if (ds64Data === null) throw new S5Error('bad_input', `RF64 file has no 'ds64' chunk before its data`, file);
         dataSize = ds64Data;
       }
@@ -145,15 +176,18 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
     const effective = id === 'data' ? dataSize : size;
     pos = body + effective + (effective & 1);
   }
-
   if (fmt === null) {
     throw new S5Error('bad_input', `WAV has no 'fmt ' chunk${dataOffset < 0 ? ' and no data' : ''} (truncated or not a WAV file)`, file);
   }
   if (dataOffset < 0) {
     throw new S5Error('bad_input', `WAV has no 'data' chunk (the file is truncated after its header)`, file);
   }
+  return { fmt, dataOffset, dataSize, dataSizeField };
+}
 
-  // ---- fmt chunk ----
+/** The `fmt ` chunk: codec (EXTENSIBLE resolved through its sub-format GUID), channels, rate, sample size. */
+function parseFmt(fmt: Buffer, head: RiffHead, file: string, warnings: string[]): SampleFormat {
+  const { u16, u32 } = head;
   let tag = u16(fmt, 0);
   const channels = u16(fmt, 2);
   const sampleRate = u32(fmt, 4);
@@ -209,8 +243,12 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
   if (blockAlignField !== blockAlign) {
     warnings.push(`'fmt ' block align is ${blockAlignField}, expected ${blockAlign} for ${channels} × ${bytesPerSample} bytes; using ${blockAlign}`);
   }
+  return { encoding, kind, channels, sampleRate, bytesPerSample, blockAlign, ambisonicBFormat };
+}
 
-  // ---- data size ----
+/** Whole frames in the data chunk, with the size inconsistencies of the header comment as warnings. */
+function countFrames(chunks: Chunks, blockAlign: number, fileSize: number, rf64: boolean, file: string, warnings: string[]): number {
+  const { dataOffset, dataSize, dataSizeField } = chunks;
   const available = Math.max(0, fileSize - dataOffset);
   let bytes = dataSize;
   if (!rf64 && dataSizeField === 0xffffffff) {
@@ -228,20 +266,7 @@ export async function parseWavHeader(fh: FileHandle, fileSize: number, file: str
   if (frames === 0) {
     throw new S5Error('bad_input', `WAV contains no audio frames (data chunk of ${dataSize} bytes${available === 0 ? ', nothing after the header' : ''})`, file);
   }
-  return {
-    container: rf64 ? 'rf64' : 'wav',
-    bigEndian,
-    encoding,
-    kind,
-    channels,
-    sampleRate,
-    bytesPerSample,
-    blockAlign,
-    dataOffset,
-    frames,
-    ambisonicBFormat,
-    warnings,
-  };
+  return frames;
 }
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
