@@ -96,7 +96,7 @@ export class Engine {
         this.job(arg.jobId, (signal, onProgress) =>
           this.models().pipeline.separate({
             path: arg.path, outDir: arg.outDir, format: arg.format, sampleRate: arg.rate, channelFormat: arg.channelFormat,
-            models: arg.models, signal, onProgress,
+            models: arg.models, labels: arg.labels, mode: arg.mode, verifier: arg.verifier, signal, onProgress,
           }),
         ),
       tag: (arg) =>

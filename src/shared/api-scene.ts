@@ -12,7 +12,7 @@
 import { z } from './zod';
 import { ChannelFormatSchema } from './audio';
 import { S5_LABELS } from './labels';
-import { S5ResultSchema, StemFormatSchema, TimelineEntrySchema } from './result';
+import { S5ResultSchema, SeparationModeSchema, StemFormatSchema, TimelineEntrySchema } from './result';
 
 const PathSchema = z.string().min(1).max(4096);
 const JobIdSchema = z.string().min(1).max(128);
@@ -26,8 +26,11 @@ export const SCENE_AUDIO_MAX_FRAMES = 1 << 22;
 export const SceneAnalyseRequestSchema = z.object({
   path: PathSchema,
   channelFormat: ChannelFormatSchema.optional(),
-  /** Model ids to use instead of the active pair. */
-  models: z.array(z.string().min(1).max(64)).max(2).optional(),
+  /** Model ids to use instead of the active ones (a tagger, a separator and/or a verifier). */
+  models: z.array(z.string().min(1).max(64)).max(3).optional(),
+  /** 'fast' (default): the tagger's classes; 'accurate': also the classes the tagger missed that the
+   * verifier confirms (needs a verifier; several separator passes per window). */
+  mode: SeparationModeSchema.optional(),
   /** Client-chosen id: `cancel({jobId})` stops the analysis; progress and `sceneWindow` events carry it. */
   jobId: JobIdSchema.optional(),
 });
@@ -138,6 +141,17 @@ export const SceneExportResultSchema = z.object({
 });
 export type SceneExportResult = z.infer<typeof SceneExportResultSchema>;
 
+/** "Separate another class…": one more stem, for a class the analysis has no stem of. */
+export const SceneAddStemRequestSchema = z.object({
+  analysisId: AnalysisIdSchema,
+  label: z.enum(S5_LABELS),
+  /** Client-chosen id: `cancel({jobId})` stops it; progress events carry it. */
+  jobId: JobIdSchema.optional(),
+});
+export type SceneAddStemRequest = z.input<typeof SceneAddStemRequestSchema>;
+
+export const SceneRemoveStemRequestSchema = z.object({ analysisId: AnalysisIdSchema, name: StemNameSchema });
+
 /** Batch queue: the audio files a path stands for (a file: itself; a folder: its audio files, sorted, not recursive). */
 export const SceneListAudioRequestSchema = z.object({ path: PathSchema });
 export const SceneListAudioResultSchema = z.object({ files: z.array(z.string()) });
@@ -151,6 +165,11 @@ export const SCENE_METHODS = {
   sceneSpectrogram: { input: SceneSpectrogramRequestSchema, output: SceneSpectrogramSchema },
   /** Writes chosen stems (format, rate, naming) and label files to a folder, atomically. */
   sceneExport: { input: SceneExportRequestSchema, output: SceneExportResultSchema },
+  /** Separates one more class over the cached mixture (the analysis's separator, that class alone):
+   * the new stem (origin 'user', file, level, direction) joins the result, which is returned. */
+  sceneAddStem: { input: SceneAddStemRequestSchema, output: SceneAnalysisSchema },
+  /** Removes a stem from the analysis (and so from export); its class can be separated again with sceneAddStem. */
+  sceneRemoveStem: { input: SceneRemoveStemRequestSchema, output: SceneAnalysisSchema },
   /** Forgets an analysis and deletes its cache folder. */
   sceneRelease: { input: z.object({ analysisId: AnalysisIdSchema }), output: z.object({ released: z.boolean() }) },
   /** Expands a file or folder path into absolute audio file paths (the CLI's input rules). */

@@ -9,8 +9,8 @@ import { z } from './zod';
 import { AudioInfoSchema, ChannelFormatSchema } from './audio';
 import { S5ErrorDataSchema } from './errors';
 import { EvaluateRequestSchema, EvaluateResultSchema } from './evaluate';
-import { TASKS } from './labels';
-import { S5ResultSchema, StemFormatSchema } from './result';
+import { S5_LABELS, TASKS } from './labels';
+import { S5ResultSchema, SeparationModeSchema, StemFormatSchema } from './result';
 import { LIVE_EVENTS, LIVE_METHODS } from './api-live';
 import { SCENE_EVENTS, SCENE_METHODS } from './api-scene';
 import { TRAIN_EVENTS, TRAIN_METHODS } from './api-train';
@@ -209,8 +209,14 @@ export const SeparateRequestSchema = z.object({
   /** Output sample rate in Hz (default: the model's). */
   rate: z.number().int().min(8000).max(384000).optional(),
   channelFormat: ChannelFormatSchema.optional(),
-  /** Model ids to use instead of the active pair (a tagger and/or a separator). */
+  /** Model ids to use instead of the active ones (a tagger, a separator and/or a verifier). */
   models: ModelIdsSchema.optional(),
+  /** Separate exactly these classes instead of the tagger's (the user's query; origin 'user'). */
+  labels: z.array(z.enum(S5_LABELS)).min(1).max(18).optional(),
+  /** 'accurate' also tries the classes the tagger missed (needs a verifier). */
+  mode: SeparationModeSchema.optional(),
+  /** The stem verifier: an id, or null for none (omitted: the named or active one). */
+  verifier: z.string().min(1).max(64).nullable().optional(),
   jobId: JobIdSchema.optional(),
 });
 export type SeparateRequest = z.input<typeof SeparateRequestSchema>;

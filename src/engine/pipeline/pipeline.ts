@@ -11,6 +11,7 @@ import type { S5Result, SeparationMode, StemFormat } from '../../shared/result';
 import type { InferenceHost } from '../inference/ort-client';
 import type { ModelRegistry, ValidModel } from '../models/registry';
 import { compareIo } from '../models/validate';
+import { recordingName } from './outputs';
 import { processRecording, type PipelineProgress, type ProcessRequest } from './process';
 import type { PipelineModel } from './runners';
 
@@ -59,10 +60,6 @@ export function checkQuery(labels: readonly S5Label[], separator: PipelineModel)
   }
 }
 
-export function recordingName(file: string): string {
-  return path.basename(file).replace(/\.[^.]*$/, '') || path.basename(file);
-}
-
 export class Pipeline {
   constructor(readonly registry: ModelRegistry, readonly inference: InferenceHost) {}
 
@@ -98,11 +95,13 @@ export class Pipeline {
     const m = opts.loaded ?? (await this.models(opts.models, true, { verifier: opts.verifier }));
     if (!m.separator) throw new S5Error('not_found', 'separation needs a separator model');
     if (opts.labels) checkQuery(opts.labels, m.separator);
+    // A 2025 separator separates a class once; a 2026 one separates a class named twice twice.
+    const query = opts.labels && m.separator.manifest.task !== 'dcase2026t4' ? [...new Set(opts.labels)] : opts.labels;
     return processRecording({
       path: opts.path, channelFormat: opts.channelFormat, tagger: m.tagger, separator: m.separator,
       output: { dir: path.join(path.resolve(opts.outDir), recordingName(opts.path)), format: opts.format ?? 'wav16', sampleRate: opts.sampleRate },
       threads: this.inference.threads, signal: opts.signal, onProgress: opts.onProgress, onWindow: opts.onWindow, warnings: m.warnings,
-      query: opts.labels, verifier: opts.verifier === null ? null : m.verifier ?? null, mode: opts.mode, enforceVerification: opts.enforceVerification,
+      query, verifier: opts.verifier === null ? null : m.verifier ?? null, mode: opts.mode, enforceVerification: opts.enforceVerification,
     });
   }
 }

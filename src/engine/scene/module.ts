@@ -14,6 +14,7 @@ import { expandInputs } from '../pipeline/inputs';
 import type { EngineContext, EngineModule } from '../context';
 import { MIXTURE_FILE, SceneCache } from './cache';
 import { exportScene } from './export';
+import { addStem, removeStem } from './stems';
 import { spectrogramDb, spectrogramHop } from './spectrogram';
 
 /** Writes the recording converted to ACN/SN3D at `rate` (≤ 4 channels) as float32 WAV; returns its frames and channels. */
@@ -47,7 +48,7 @@ export function sceneModule(ctx: EngineContext): EngineModule {
         try {
           return await ctx.job(arg.jobId, async (signal, onProgress) => {
             const result = await ctx.runtime().pipeline.separate({
-              path: arg.path, outDir: dir, format: 'f32', channelFormat: arg.channelFormat, models: arg.models, signal, onProgress,
+              path: arg.path, outDir: dir, format: 'f32', channelFormat: arg.channelFormat, models: arg.models, mode: arg.mode, signal, onProgress,
               onWindow: (entry, index, total, labels) =>
                 ctx.emit('sceneWindow', { ...(arg.jobId ? { job: arg.jobId } : {}), index, total: Math.max(1, total), timeline_labels: [...labels], entry }),
             });
@@ -86,6 +87,16 @@ export function sceneModule(ctx: EngineContext): EngineModule {
             ctx.emit('progress', { task: 'export', stage: p.file, done: p.done, total: p.total, ...(arg.jobId ? { job: arg.jobId } : {}) }),
           ),
         );
+      },
+      sceneAddStem: async ({ analysisId, label, jobId }) => {
+        const a = cache.get(analysisId);
+        const result = await ctx.job(jobId, (signal, onProgress) => addStem(ctx.runtime().pipeline, a, label, signal, onProgress));
+        return { analysisId, rate: a.rate, frames: a.frames, mixtureChannels: a.mixtureChannels, result };
+      },
+      sceneRemoveStem: async ({ analysisId, name }) => {
+        const a = cache.get(analysisId);
+        const result = await removeStem(a, name);
+        return { analysisId, rate: a.rate, frames: a.frames, mixtureChannels: a.mixtureChannels, result };
       },
       sceneRelease: async ({ analysisId }) => ({ released: await cache.release(analysisId) }),
       // Same-named files in different folders are the batch queue's to refuse (it knows its whole list).

@@ -8,7 +8,8 @@ import type { S5Bridge } from '../../shared/api';
 import type { SceneAnalysis, SceneExportRequest, SceneExportResult, SceneSource, SceneSpectrogram, SceneWindowEvent } from '../../shared/api-scene';
 import { SCENE_AUDIO_MAX_FRAMES } from '../../shared/api-scene';
 import type { ChannelFormat } from '../../shared/audio';
-import type { TimelineEntry } from '../../shared/result';
+import type { S5Label } from '../../shared/labels';
+import type { SeparationMode, TimelineEntry } from '../../shared/result';
 import { Audition, type ListenMode, type StemControl } from './audition';
 import type { Thresholds } from './scene-timeline';
 import { toErrorView, type ErrorView } from './errors';
@@ -23,10 +24,12 @@ export interface SceneSettings {
   exportNaming: 'label' | 'dcase';
   listenMode: ListenMode;
   showAllLabels: boolean;
+  /** 'fast': the tagger's classes; 'accurate': also the classes the verifier finds (slower). */
+  separationMode: SeparationMode;
 }
 
 function loadSettings(): SceneSettings {
-  const defaults: SceneSettings = { exportDir: '', exportFormat: 'wav16', exportNaming: 'label', listenMode: 'mixture', showAllLabels: false };
+  const defaults: SceneSettings = { exportDir: '', exportFormat: 'wav16', exportNaming: 'label', listenMode: 'mixture', showAllLabels: false, separationMode: 'fast' };
   try {
     return { ...defaults, ...(JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as Partial<SceneSettings>) };
   } catch {
@@ -65,13 +68,28 @@ export class AnalysisState {
   rule = $state.raw<Thresholds>({ threshold: 0.5 });
   /** Id of the tagger `rule` came from (null: not known yet). */
   ruleModel = $state<string | null>(null);
+  /** The active stem verifier (null: none; accurate mode needs one). */
+  verifier = $state<string | null>(null);
+  /** "Separate another class…" / a stem's removal in progress (what is being done), null when idle. */
+  stemEdit = $state<{ kind: 'add' | 'remove'; label: string; done: number; total: number } | null>(null);
   /** Export in progress: files done of total, the file being written, when it started. */
   exportProgress = $state<{ jobId: string; done: number; total: number; file: string; startedAt: number } | null>(null);
 
   private jobId: string | null = null;
+  private stemJob: string | null = null;
   private ruleToken = 0;
   private audition: Audition | null = null;
   private raf = 0;
+
+  /** Reads the active models (the verifier decides whether accurate mode is offered). */
+  refreshModels(): Promise<void> {
+    return this.loadRule(null);
+  }
+
+  setSeparationMode(mode: SeparationMode): void {
+    this.settings.separationMode = mode;
+    this.saveSettings();
+  }
 
   constructor(private readonly api: S5Bridge) {
     api.on('sceneWindow', (e) => this.onWindow(e));
@@ -79,6 +97,8 @@ export class AnalysisState {
       if (p.job && p.job === this.jobId && p.task === 'separate') {
         this.done = p.done;
         this.total = p.total;
+      } else if (p.job && p.job === this.stemJob && this.stemEdit && p.task === 'separate') {
+        this.stemEdit = { ...this.stemEdit, done: p.done, total: p.total };
       } else if (p.task === 'export' && p.job && this.exportProgress?.jobId === p.job) {
         this.exportProgress = { ...this.exportProgress, done: p.done, total: p.total, file: p.stage };
       }
@@ -112,9 +132,11 @@ export class AnalysisState {
     this.done = 0;
     this.total = 0;
     this.startedAt = performance.now();
-    void this.loadRule(null);
+    const rule = this.loadRule(null);
     try {
-      const a = await this.api.sceneAnalyse({ path, jobId, ...(channelFormat ? { channelFormat } : {}) });
+      await rule;
+      const mode = this.settings.separationMode === 'accurate' && this.verifier ? 'accurate' : 'fast';
+      const a = await this.api.sceneAnalyse({ path, jobId, mode, ...(channelFormat ? { channelFormat } : {}) });
       if (this.jobId !== jobId) return;
       this.analysis = a;
       this.timeline = a.result.timeline;
@@ -141,6 +163,7 @@ export class AnalysisState {
     const token = ++this.ruleToken;
     try {
       const list = await this.api.listModels({});
+      this.verifier = list.active.verifier ?? null;
       const want = id ?? list.active.tagger;
       const m = list.models.find((x) => x.id === want && x.kind === 'tagger' && x.decision);
       // The newest request wins (the result's own tagger is asked for after the active one).
@@ -155,6 +178,80 @@ export class AnalysisState {
 
   async cancel(): Promise<void> {
     if (this.jobId && this.status === 'running') await this.api.cancel({ jobId: this.jobId });
+  }
+
+  /**
+   * "Separate another class…": the engine separates `label` over the cached mixture; the new stem
+   * (user-chosen) joins the strips, the direction map, playback and export.
+   */
+  async addStem(label: S5Label): Promise<void> {
+    const a = this.analysis;
+    if (!a || this.stemEdit || this.status !== 'ready') return;
+    const jobId = `stem-${Date.now().toString(36)}-${++jobCounter}`;
+    this.stemJob = jobId;
+    this.stemEdit = { kind: 'add', label, done: 0, total: 0 };
+    this.error = null;
+    try {
+      const next = await this.api.sceneAddStem({ analysisId: a.analysisId, label, jobId });
+      if (this.analysis?.analysisId !== a.analysisId) return;
+      const added = next.result.stems.filter((s) => !a.result.stems.some((o) => o.name === s.name));
+      const pcm = [...this.stemPcm];
+      for (const s of added) pcm.push((await this.fetchPcm(next, { kind: 'stem', name: s.name }))[0]);
+      this.controls = [...this.controls, ...added.map(() => ({ gainDb: 0, mute: false, solo: false }))];
+      await this.swapStems(next, pcm);
+    } catch (err) {
+      const view = toErrorView(err);
+      if (view.code !== 'cancelled') this.error = view;
+    } finally {
+      this.stemEdit = null;
+      this.stemJob = null;
+    }
+  }
+
+  /** Removes a stem from the analysis (view, playback and export); "Separate another class…" brings it back. */
+  async removeStem(name: string): Promise<void> {
+    const a = this.analysis;
+    if (!a || this.stemEdit || this.status !== 'ready') return;
+    const i = a.result.stems.findIndex((s) => s.name === name);
+    if (i < 0) return;
+    this.stemEdit = { kind: 'remove', label: name, done: 0, total: 0 };
+    this.error = null;
+    try {
+      const next = await this.api.sceneRemoveStem({ analysisId: a.analysisId, name });
+      if (this.analysis?.analysisId !== a.analysisId) return;
+      this.controls = this.controls.filter((_, k) => k !== i);
+      const spectrograms = new Map(this.spectrograms);
+      spectrograms.delete(`${a.analysisId}:${name}`);
+      this.spectrograms = spectrograms;
+      await this.swapStems(next, this.stemPcm.filter((_, k) => k !== i));
+    } catch (err) {
+      this.error = toErrorView(err);
+    } finally {
+      this.stemEdit = null;
+    }
+  }
+
+  /** Takes an analysis with a changed stem list: reloads the audition graph, keeping position and mode. */
+  private async swapStems(next: SceneAnalysis, pcm: Float32Array[]): Promise<void> {
+    const position = this.position;
+    const wasPlaying = this.playing;
+    this.pause();
+    this.analysis = next;
+    this.stemPcm = pcm;
+    if (!this.audition) return;
+    await this.audition.load({
+      rate: next.rate,
+      mixture: this.mixturePcm,
+      stems: next.result.stems.map((s, k) => ({
+        name: s.name, pcm: pcm[k], azimuthDeg: s.direction?.azimuth_deg ?? null, elevationDeg: s.direction?.elevation_deg ?? null,
+      })),
+    });
+    this.audition.setMode(this.settings.listenMode);
+    this.audition.setStemControls(this.controls);
+    this.audition.setHeadYaw(this.headYaw);
+    this.audition.setLoop(this.loop);
+    this.seek(position);
+    if (wasPlaying) await this.play();
   }
 
   /** Fetches planar PCM of a source in pieces of at most SCENE_AUDIO_MAX_FRAMES. */
