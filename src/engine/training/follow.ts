@@ -11,7 +11,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseTrainerEvent, type TrainerEvent } from '../../shared/trainer-events';
-import { trainerDir, trainerEnv } from './python';
+import { trainerCwd, trainerEnv } from './python';
 import { LOG_FILE, LineTail, STDOUT_FILE } from './store';
 
 /** Why the engine stops a trainer; read when the process ends. */
@@ -67,7 +67,7 @@ export class TrainerFollow {
     const err = openSync(path.join(this.dir, LOG_FILE), 'a');
     let child: ChildProcess;
     try {
-      child = spawn(python, args, { cwd: trainerDir(), env: trainerEnv(), detached: true, stdio: ['ignore', out, err] });
+      child = spawn(python, args, { cwd: trainerCwd(), env: trainerEnv(), detached: true, stdio: ['ignore', out, err] });
     } finally {
       closeSync(out);
       closeSync(err);
@@ -89,7 +89,7 @@ export class TrainerFollow {
     const err = openSync(path.join(this.dir, LOG_FILE), 'a');
     let child: ChildProcess;
     try {
-      child = spawn(python, ['-m', 's5trainer', ...argv], { cwd: trainerDir(), env: trainerEnv(), stdio: ['ignore', err, err] });
+      child = spawn(python, ['-m', 's5trainer', ...argv], { cwd: trainerCwd(), env: trainerEnv(), stdio: ['ignore', err, err] });
     } finally {
       closeSync(err);
     }

@@ -10,6 +10,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from '../../shared/zod';
 import type { TrainDoctor } from '../../shared/api-train';
@@ -36,7 +37,10 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[]
   });
 }
 
-/** The `trainer/` folder holding the `s5trainer` package (`S5_TRAINER_DIR`, packaged resources, repo). */
+/**
+ * The `trainer/` folder holding the `s5trainer` package: `S5_TRAINER_DIR`, else the packaged app's
+ * `<resources>/trainer` (forge.config.ts ships it), else the checkout's `trainer/`.
+ */
 export function trainerDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.S5_TRAINER_DIR) return path.resolve(env.S5_TRAINER_DIR);
   const resources = (process as { resourcesPath?: string }).resourcesPath;
@@ -44,11 +48,28 @@ export function trainerDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(repoRoot(), 'trainer');
 }
 
-/** Environment for a trainer process: the package on PYTHONPATH, unbuffered output. */
+/** `trainerDir()` when the package really is there, else null: then only an installed s5trainer
+ *  (`pip install ./trainer` into the chosen Python) can run. */
+export function bundledTrainerDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const dir = trainerDir(env);
+  return existsSync(path.join(dir, 's5trainer', '__init__.py')) ? dir : null;
+}
+
+/** Working folder of trainer processes: the trainer folder, or the home folder when there is none. */
+export function trainerCwd(env: NodeJS.ProcessEnv = process.env): string {
+  return bundledTrainerDir(env) ?? os.homedir();
+}
+
+/**
+ * Environment for a trainer process: unbuffered output and, when the app has its trainer folder,
+ * that folder first on PYTHONPATH (the trainer of the app's own version wins over an installed
+ * one); without it the Python's installed s5trainer runs.
+ */
 export function trainerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const dir = trainerDir();
+  const dir = bundledTrainerDir();
   const prior = process.env.PYTHONPATH;
-  return { ...process.env, PYTHONPATH: prior ? `${dir}${path.delimiter}${prior}` : dir, PYTHONUNBUFFERED: '1', ...extra };
+  const pythonPath = dir ? { PYTHONPATH: prior ? `${dir}${path.delimiter}${prior}` : dir } : {};
+  return { ...process.env, ...pythonPath, PYTHONUNBUFFERED: '1', ...extra };
 }
 
 /** The trainer's `doctor --json` (trainer/PROTOCOL.md); extra fields are dropped. */
@@ -86,9 +107,11 @@ export function explainFailure(python: string, r: ExecResult): string {
   }
   if (r.spawnError?.code === 'EACCES') return `${python}: not executable (permission denied); choose another Python in Train → Python`;
   if (r.spawnError) return `${python}: cannot be started (${r.spawnError.code}: ${r.spawnError.message})`;
-  const missing = /No module named '([\w.]+)'/.exec(r.stderr)?.[1];
+  const missing = /No module named '?([\w.]+)'?/.exec(r.stderr)?.[1]; // python -m X prints the name unquoted
   if (missing === 'torch') return `${python} has no PyTorch (No module named 'torch'): ${FIX_TORCH}`;
-  if (missing === 's5trainer') return `${python} cannot import the trainer package s5trainer from ${trainerDir()} (set S5_TRAINER_DIR to the folder holding s5trainer/)`;
+  if (missing === 's5trainer') {
+    return `${python} cannot import the trainer package s5trainer (looked in ${trainerDir()}): install it into that Python (\`pip install ./trainer\` from the S5 Studio sources) or set S5_TRAINER_DIR to the folder holding s5trainer/`;
+  }
   if (missing) return `${python} lacks the Python package '${missing}': install it (Debian/Ubuntu: \`sudo apt-get install python3-${missing === 'yaml' ? 'yaml' : missing}\`, or \`pip install ${missing}\`)`;
   const last = r.stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? `exit code ${r.code}`;
   return `${python}: the trainer's doctor failed (${last.slice(0, 300)})`;
@@ -133,7 +156,7 @@ export async function findTrainerPython(setting: string | null, diskPath: string
   const candidates = setting ? [setting] : pythonCandidates();
   const tried: TrainDoctor['tried'] = [];
   for (const python of candidates) {
-    const r = await run(python, ['-m', 's5trainer', 'doctor', '--json', '--run-dir', diskPath], trainerDir(), timeoutMs);
+    const r = await run(python, ['-m', 's5trainer', 'doctor', '--json', '--run-dir', diskPath], trainerCwd(), timeoutMs);
     let parsed: TrainerDoctor | null = null;
     const line = r.stdout.trim().split('\n').filter(Boolean).slice(-1)[0];
     if (line) {

@@ -21,7 +21,10 @@ from ..errors import DataError
 from ..labels import CLASSES, check_class
 
 MANIFEST_FORMAT = "s5-library-manifest"
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / "resources" / "library_manifest.json"
+# In a checkout trainer/resources/; in an installed package s5trainer/resources/ (pyproject.toml).
+_INSTALLED_MANIFEST = Path(__file__).resolve().parents[1] / "resources" / "library_manifest.json"
+DEFAULT_MANIFEST = (_INSTALLED_MANIFEST if _INSTALLED_MANIFEST.is_file()
+                    else Path(__file__).resolve().parents[2] / "resources" / "library_manifest.json")
 ROLES = ("target", "oneshot", "interference", "background")
 
 
