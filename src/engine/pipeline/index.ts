@@ -1,9 +1,9 @@
 /**
  * The inference pipeline (docs/inference.md). Module graph, no cycles:
  *   pipeline → process → {windower, refine → {runners → decision, verifier}, stems, outputs} ; process → dsp/{overlap-add, doa}
- *   submission → pipeline, zip ; inputs → pipeline (recordingName)
+ *   submission → pipeline, zip ; inputs → outputs (recordingName)
  */
-export { Pipeline, recordingName, checkQuery, type LoadedModels, type RunCommon, type SeparateOptions } from './pipeline';
+export { Pipeline, checkQuery, type LoadedModels, type RunCommon, type SeparateOptions } from './pipeline';
 export { processRecording, windowCount, type PipelineProgress, type ProcessRequest } from './process';
 export { TAGGER_DECODERS, decodeTagger, decodeMultilabel, decodeSlots, LabelTally, stemKeys, type LabelOrigin, type Pick, type StemKey, type WindowDecision } from './decision';
 export { judge, runVerifier, verifierRule, type Verdict, type VerifierRule } from './verifier';
@@ -13,4 +13,4 @@ export { runTagger, runSeparator, type ModelSession, type PipelineModel } from '
 export { buildSubmission, submissionNames, estimateName, type SubmissionRequest, type SubmissionSummary } from './submission';
 export { expandInputs, AUDIO_EXTENSIONS } from './inputs';
 export { ZipWriter } from './zip';
-export { LABELS_JSON, LABELS_CSV, stemName } from './outputs';
+export { LABELS_JSON, LABELS_CSV, recordingName, stemName } from './outputs';

@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { S5Error } from '../../shared/errors';
-import { recordingName } from './pipeline';
+import { recordingName } from './outputs';
 
 export const AUDIO_EXTENSIONS = ['.wav', '.flac', '.ogg', '.oga', '.mp3', '.rf64', '.bw64', '.amb'];
 

@@ -15,7 +15,6 @@
  * Memory is a few windows whatever the file length. An AbortSignal is checked between windows;
  * cancelling or failing leaves no partial file under a final name.
  */
-import path from 'node:path';
 import type { ChannelFormat } from '../../shared/audio';
 import { S5Error } from '../../shared/errors';
 import type { S5Label } from '../../shared/labels';
@@ -28,7 +27,7 @@ import { DirectionMeter } from '../dsp/doa';
 import { OverlapAdd, type Emitted } from '../dsp/overlap-add';
 import { inputChannelFormat, windowSamples } from '../models/roles';
 import { LabelTally, stemKeys, type Pick, type StemKey, type WindowDecision } from './decision';
-import { isStemFileName, stemName, writeLabelFiles } from './outputs';
+import { isStemFileName, recordingName, stemName, writeLabelFiles } from './outputs';
 import { refineWindow } from './refine';
 import { runTagger, type PipelineModel } from './runners';
 import { verifierRule } from './verifier';
@@ -113,125 +112,209 @@ function verificationReport(
   };
 }
 
+/** The recording opened for the models: stream, rates, window geometry and what runs on it. */
+interface Recording {
+  stream: Awaited<ReturnType<typeof openAudioStream>>;
+  name: string;
+  rate: number;
+  /** Window and hop in samples at the model rate. */
+  W: number;
+  hop: number;
+  windowChannels: number;
+  /** Directions are measured (4-channel FOA input to an FOA model). */
+  foa: boolean;
+  sep: PipelineModel | null;
+  out: { dir: string; format: StemFormat; sampleRate?: number } | null;
+  verifier: PipelineModel | null;
+  mode: SeparationMode;
+  query: S5Label[] | null;
+  minEvents: number;
+  warnings: string[];
+}
+
+/** What the window loop gathers. */
+interface WindowsRun {
+  tally: LabelTally;
+  timeline: TimelineEntry[];
+  unseparated: Set<S5Label>;
+  report: { dropped: Map<S5Label, number>; relabelled: Map<string, number>; separatorRuns: number; verifierRuns: number; maxPasses: number };
+  ms: { tag: number; sep: number; verify: number };
+  totalSamples: number;
+  windows: number;
+}
+
 export async function processRecording(req: ProcessRequest): Promise<S5Result> {
   const t0 = performance.now();
+  const rec = await openRecording(req);
+  const sink = rec.out && rec.sep ? new StemSink(rec, rec.out) : null;
+  let run: WindowsRun;
+  try {
+    run = await runWindows(req, rec, sink);
+    checkAbort(req.signal, req.path);
+  } catch (e) {
+    await sink?.abort();
+    await rec.stream.close();
+    throw e;
+  }
+  rec.warnings.push(...rec.stream.info.warnings.map((w) => `${req.path}: ${w}`));
+  const labels = run.tally.result();
+  let stems: Stem[] = [];
+  if (sink) {
+    req.onProgress?.({ task: 'separate', stage: 'finish', done: run.windows, total: run.windows, recording: req.path });
+    stems = await sink.commit(labels, run.totalSamples);
+    for (const l of run.unseparated) rec.warnings.push(`separator '${rec.sep?.manifest.id}' does not know ${l}; it has no stem`);
+  }
+  const result = buildResult(req, rec, run, labels, stems, { totalS: (performance.now() - t0) / 1000, directionS: (sink?.directionMs ?? 0) / 1000 });
+  if (rec.out) {
+    await writeLabelFiles(rec.out.dir, result); // creates the folder when no stem was written
+  }
+  return result;
+}
+
+/** Opens the stream in the models' channel format and rate, and settles what runs on it. */
+async function openRecording(req: ProcessRequest): Promise<Recording> {
   const tm = req.tagger.manifest;
   const sep = req.output ? req.separator : null;
   const rate = tm.sample_rate;
   const W = windowSamples(tm);
-  const hop = Math.floor(W / 2);
   // Array models (channel_format 'other') read raw channels and get no FOA direction (roles.ts).
   const input = inputChannelFormat([tm, sep?.manifest], req.channelFormat);
-  const arrayModel = input.arrayModel;
   const stream = await openAudioStream(req.path, { channelFormat: input.channelFormat, targetRate: rate });
   const info = stream.info;
-  const name = path.basename(req.path).replace(/\.[^.]*$/, '') || path.basename(req.path);
   const warnings = [...(req.warnings ?? [])];
   if (input.warning) warnings.push(input.warning);
   const needed = Math.max(tm.channels, sep?.manifest.channels ?? 1);
-  const windowChannels = Math.max(needed, info.channels >= 4 ? 4 : 1);
   if (info.channels < needed) warnings.push(`${req.path}: ${info.channels}-channel input but the models take ${needed} channels; the missing channels are fed as zeros`);
-  const foa = !arrayModel && info.channels >= 4 && isFoaFormat(info.channelFormat);
-
-  const out = sep && req.output ? req.output : null;
-  const outRate = out?.sampleRate ?? rate;
-  const writers = out ? new StemWriters<StemKey>(out.dir, rate, outRate, STEM_FORMAT_ENCODING[out.format], STEM_FORMAT_EXTENSION[out.format]) : null;
-  const ola = out ? new OverlapAdd<StemKey>(W, hop) : null;
-  const doa = out && foa ? new DirectionMeter<StemKey>(rate, hop) : null;
-  const minEvents = tm.decision?.min_events ?? 0;
-  const tally = new LabelTally(minEvents);
-  const timeline: TimelineEntry[] = [];
-  const unseparated = new Set<S5Label>();
   const verifier = sep ? req.verifier ?? null : null;
-  const rule = verifier ? verifierRule(verifier.manifest) : null;
   const mode: SeparationMode = req.mode ?? 'fast';
-  if (mode === 'accurate' && !verifier && sep) throw new S5Error('invalid_request', 'accurate mode keeps the stems a verifier confirms: it needs a verifier model (none is installed or active)');
-  const query = req.query ? [...req.query] : null;
-  const report = { dropped: new Map<S5Label, number>(), relabelled: new Map<string, number>(), separatorRuns: 0, verifierRuns: 0, maxPasses: 0 };
-  let tagMs = 0;
-  let sepMs = 0;
-  let verifyMs = 0;
-  let totalSamples = 0;
-  let last: AudioWindow | null = null;
-  const task = out ? 'separate' : 'tag';
-  const expected = () => Math.max(windowCount(stream.expectedFrames, W, hop), (last?.index ?? -1) + 1);
+  if (mode === 'accurate' && !verifier && sep) {
+    await stream.close();
+    throw new S5Error('invalid_request', 'accurate mode keeps the stems a verifier confirms: it needs a verifier model (none is installed or active)');
+  }
+  return {
+    stream, name: recordingName(req.path), rate, W, hop: Math.floor(W / 2),
+    windowChannels: Math.max(needed, info.channels >= 4 ? 4 : 1),
+    foa: !input.arrayModel && info.channels >= 4 && isFoaFormat(info.channelFormat),
+    sep, out: sep && req.output ? req.output : null, verifier, mode, query: req.query ? [...req.query] : null,
+    minEvents: tm.decision?.min_events ?? 0, warnings,
+  };
+}
 
-  const emit = async (em: Emitted<StemKey>, w: AudioWindow) => {
+/** Per window: the tagger (or the user's labels) → separation refined by the verifier → overlap-add; timeline and tally. */
+async function runWindows(req: ProcessRequest, rec: Recording, sink: StemSink | null): Promise<WindowsRun> {
+  const tm = req.tagger.manifest;
+  const { rate, W, hop, sep, verifier, mode, query, stream } = rec;
+  const rule = verifier ? verifierRule(verifier.manifest) : null;
+  const run: WindowsRun = {
+    tally: new LabelTally(rec.minEvents), timeline: [], unseparated: new Set<S5Label>(),
+    report: { dropped: new Map(), relabelled: new Map(), separatorRuns: 0, verifierRuns: 0, maxPasses: 0 },
+    ms: { tag: 0, sep: 0, verify: 0 }, totalSamples: 0, windows: 0,
+  };
+  const task = rec.out ? 'separate' : 'tag';
+  let last: AudioWindow | null = null;
+  const expected = () => Math.max(windowCount(stream.expectedFrames, W, hop), (last?.index ?? -1) + 1);
+  for await (const w of readAhead(windows(stream, rec.windowChannels, W, hop))) {
+    checkAbort(req.signal, req.path);
+    let decision: WindowDecision;
+    if (query) {
+      decision = { probs: new Float64Array(0), picks: query.map((label) => ({ label, confidence: 1, passed: true, origin: 'user' })) };
+    } else {
+      const tag = await runTagger(req.tagger, w);
+      run.ms.tag += tag.ms;
+      decision = tag.decision;
+    }
+    let picks: Pick[] = decision.picks;
+    run.totalSamples = w.start + w.valid;
+    if (sep && sink) {
+      const r = await refineWindow({
+        separator: sep, verifier, rule, window: w, picks, minEvents: rec.minEvents, enforce: req.enforceVerification,
+        candidates: mode === 'accurate' && rule ? candidates(decision, tm.labels, sep.manifest.labels, rule.candidate) : [],
+      });
+      run.ms.sep += r.sepMs;
+      run.ms.verify += r.verifyMs;
+      const rep = run.report;
+      rep.separatorRuns += r.separatorRuns;
+      rep.verifierRuns += r.verifierRuns;
+      rep.maxPasses = Math.max(rep.maxPasses, r.passes);
+      for (const l of r.dropped) rep.dropped.set(l, (rep.dropped.get(l) ?? 0) + 1);
+      for (const x of r.relabelled) rep.relabelled.set(`${x.from}>${x.to}`, (rep.relabelled.get(`${x.from}>${x.to}`) ?? 0) + 1);
+      picks = r.picks;
+      const keys = stemKeys(picks);
+      const outputs = new Map<StemKey, Float32Array>();
+      r.outputs.forEach((o, i) => (o ? outputs.set(keys[i], o) : run.unseparated.add(picks[i].label)));
+      await sink.push(outputs, w);
+    }
+    run.tally.add(picks);
+    run.timeline.push({ start: round(w.start / rate), end: round((w.start + w.valid) / rate), probs: Array.from(decision.probs, (p) => round(p)), labels: picks.map((p) => p.label) });
+    req.onWindow?.(run.timeline[run.timeline.length - 1], w.index, expected(), query ? [] : tm.labels);
+    last = w;
+    req.onProgress?.({ task, stage: 'process', done: w.index + 1, total: expected(), recording: req.path });
+  }
+  if (sink && last) await sink.finish(run.totalSamples, last);
+  run.windows = expected();
+  return run;
+}
+
+/** Overlap-add → direction of each stem from the same mixture samples → stem files, named at the end. */
+class StemSink {
+  private readonly writers: StemWriters<StemKey>;
+  private readonly ola: OverlapAdd<StemKey>;
+  private readonly doa: DirectionMeter<StemKey> | null;
+  private readonly ext: string;
+
+  constructor(private readonly rec: Recording, out: NonNullable<Recording['out']>) {
+    this.ext = STEM_FORMAT_EXTENSION[out.format];
+    this.writers = new StemWriters<StemKey>(out.dir, rec.rate, out.sampleRate ?? rec.rate, STEM_FORMAT_ENCODING[out.format], this.ext);
+    this.ola = new OverlapAdd<StemKey>(rec.W, rec.hop);
+    this.doa = rec.foa ? new DirectionMeter<StemKey>(rec.rate, rec.hop) : null;
+  }
+
+  get directionMs(): number {
+    return this.doa?.elapsedMs ?? 0;
+  }
+
+  /** One window's stems; writes the samples no later window touches. */
+  push(outputs: Map<StemKey, Float32Array>, w: AudioWindow): Promise<void> {
+    return this.emit(this.ola.push(outputs, w.start + w.valid), w);
+  }
+
+  finish(totalSamples: number, last: AudioWindow): Promise<void> {
+    return this.emit(this.ola.finish(totalSamples), last);
+  }
+
+  abort(): Promise<void> {
+    return this.writers.abort();
+  }
+
+  private async emit(em: Emitted<StemKey>, w: AudioWindow): Promise<void> {
     if (em.length === 0) return;
-    if (doa) {
+    if (this.doa) {
+      const W = this.rec.W;
       const offset = em.start - w.start;
       const mixture = [0, 1, 2, 3].map((c) => w.data.subarray(c * W + offset, c * W + offset + em.length));
-      doa.push(em.start, em.length, mixture, em.stems);
+      this.doa.push(em.start, em.length, mixture, em.stems);
     }
-    await writers?.write(em.start, em.length, em.stems);
-  };
-
-  try {
-    for await (const w of readAhead(windows(stream, windowChannels, W, hop))) {
-      checkAbort(req.signal, req.path);
-      let decision: WindowDecision;
-      if (query) {
-        decision = { probs: new Float64Array(0), picks: query.map((label) => ({ label, confidence: 1, passed: true, origin: 'user' })) };
-      } else {
-        const tag = await runTagger(req.tagger, w);
-        tagMs += tag.ms;
-        decision = tag.decision;
-      }
-      let picks: Pick[] = decision.picks;
-      totalSamples = w.start + w.valid;
-      if (sep && ola) {
-        const r = await refineWindow({
-          separator: sep, verifier, rule, window: w, picks, minEvents, enforce: req.enforceVerification,
-          candidates: mode === 'accurate' && rule ? candidates(decision, tm.labels, sep.manifest.labels, rule.candidate) : [],
-        });
-        sepMs += r.sepMs;
-        verifyMs += r.verifyMs;
-        report.separatorRuns += r.separatorRuns;
-        report.verifierRuns += r.verifierRuns;
-        report.maxPasses = Math.max(report.maxPasses, r.passes);
-        for (const l of r.dropped) report.dropped.set(l, (report.dropped.get(l) ?? 0) + 1);
-        for (const x of r.relabelled) report.relabelled.set(`${x.from}>${x.to}`, (report.relabelled.get(`${x.from}>${x.to}`) ?? 0) + 1);
-        picks = r.picks;
-        const keys = stemKeys(picks);
-        const outputs = new Map<StemKey, Float32Array>();
-        r.outputs.forEach((o, i) => (o ? outputs.set(keys[i], o) : unseparated.add(picks[i].label)));
-        await emit(ola.push(outputs, w.start + w.valid), w);
-      }
-      tally.add(picks);
-      timeline.push({ start: round(w.start / rate), end: round((w.start + w.valid) / rate), probs: Array.from(decision.probs, (p) => round(p)), labels: picks.map((p) => p.label) });
-      req.onWindow?.(timeline[timeline.length - 1], w.index, expected(), query ? [] : tm.labels);
-      last = w;
-      req.onProgress?.({ task, stage: 'process', done: w.index + 1, total: expected(), recording: req.path });
-    }
-    if (ola && last) await emit(ola.finish(totalSamples), last);
-    checkAbort(req.signal, req.path);
-  } catch (e) {
-    await writers?.abort();
-    await stream.close();
-    throw e;
+    await this.writers.write(em.start, em.length, em.stems);
   }
-  warnings.push(...info.warnings.map((w) => `${req.path}: ${w}`));
 
-  const labels = tally.result();
-  const stems: Stem[] = [];
-  if (writers && ola && out) {
-    req.onProgress?.({ task, stage: 'finish', done: expected(), total: expected(), recording: req.path });
+  /** Names the stems of the recording-level labels (`<Label>`, `<Label>_<n>`), renames them into place, measures directions. */
+  async commit(labels: ReturnType<LabelTally['result']>, totalSamples: number): Promise<Stem[]> {
     const count = new Map(labels.map((l) => [l.label, l.count]));
     const names = new Map<StemKey, string>();
-    const ext = STEM_FORMAT_EXTENSION[out.format];
-    for (const key of ola.keys()) {
+    for (const key of this.ola.keys()) {
       const [label, k] = key.split('#') as [S5Label, string];
       const n = count.get(label) ?? 0;
-      if (Number(k) < n) names.set(key, `${stemName(label, Number(k), n)}${ext}`);
+      if (Number(k) < n) names.set(key, `${stemName(label, Number(k), n)}${this.ext}`);
     }
     let committed;
     try {
-      committed = await writers.commit(names, isStemFileName);
+      committed = await this.writers.commit(names, isStemFileName);
     } catch (e) {
-      await writers.abort();
+      await this.writers.abort();
       throw e;
     }
-    const directions = doa?.finish(totalSamples);
+    const directions = this.doa?.finish(totalSamples);
+    const stems: Stem[] = [];
     for (const [key, fileName] of names) {
       const label = key.split('#')[0] as S5Label;
       const c = committed.get(key);
@@ -239,7 +322,7 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
       const detected = labels.find((l) => l.label === label);
       stems.push({
         label,
-        name: fileName.slice(0, -ext.length),
+        name: fileName.slice(0, -this.ext.length),
         file: c?.file ?? fileName,
         confidence: round(detected?.confidence ?? 0),
         ...labelExtras(detected),
@@ -250,43 +333,47 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
         rms_db: c?.rmsDb === null || c?.rmsDb === undefined ? null : round(c.rmsDb, 2),
       });
     }
-    for (const l of unseparated) warnings.push(`separator '${sep?.manifest.id}' does not know ${l}; it has no stem`);
+    return stems;
   }
+}
 
-  const totalS = (performance.now() - t0) / 1000;
-  const directionS = (doa?.elapsedMs ?? 0) / 1000;
-  const duration = totalSamples / rate;
+/** The S5Result: recording, labels, timeline, stems, models, timings, verification. */
+function buildResult(
+  req: ProcessRequest, rec: Recording, run: WindowsRun, labels: ReturnType<LabelTally['result']>, stems: Stem[],
+  t: { totalS: number; directionS: number },
+): S5Result {
+  const tm = req.tagger.manifest;
+  const { rate, W, hop, sep, out, verifier, query } = rec;
+  const info = rec.stream.info;
+  const duration = run.totalSamples / rate;
+  const { tag, sep: sepMs, verify } = run.ms;
   const use = (m: PipelineModel) => ({
     id: m.manifest.id, name: m.manifest.name, provider: m.session.info.provider,
     fallback_reason: m.session.info.fallbackReason, session_create_s: round(m.session.info.createMs / 1000),
   });
-  const result: S5Result = {
+  return {
     schema_version: 1,
     task: tm.task,
-    recording: { path: req.path, name, duration_s: round(duration), sample_rate: info.sampleRate, channels: info.channels, channel_format: info.channelFormat },
+    recording: { path: req.path, name: rec.name, duration_s: round(duration), sample_rate: info.sampleRate, channels: info.channels, channel_format: info.channelFormat },
     labels: labels.map((l) => ({ label: l.label, count: l.count, confidence: round(l.confidence), ...labelExtras(l) })),
     window_s: round(W / rate),
     hop_s: round(hop / rate),
     timeline_labels: query ? [] : [...tm.labels],
-    timeline,
+    timeline: run.timeline,
     stems,
     out_dir: out ? out.dir : null,
-    output: out ? { format: out.format, sample_rate: outRate } : null,
+    output: out ? { format: out.format, sample_rate: out.sampleRate ?? rate } : null,
     models: { tagger: use(req.tagger), separator: sep ? use(sep) : null, ...(verifier ? { verifier: use(verifier) } : {}), threads: req.threads },
     timings: {
-      total_s: round(totalS),
-      tag_s: round(tagMs / 1000),
+      total_s: round(t.totalS),
+      tag_s: round(tag / 1000),
       separate_s: round(sepMs / 1000),
-      direction_s: round(directionS),
-      ...(verifier ? { verify_s: round(verifyMs / 1000) } : {}),
-      other_s: round(Math.max(0, totalS - (tagMs + sepMs + verifyMs) / 1000 - directionS)),
-      rtf: duration > 0 ? round(totalS / duration, 5) : 0,
+      direction_s: round(t.directionS),
+      ...(verifier ? { verify_s: round(verify / 1000) } : {}),
+      other_s: round(Math.max(0, t.totalS - (tag + sepMs + verify) / 1000 - t.directionS)),
+      rtf: duration > 0 ? round(t.totalS / duration, 5) : 0,
     },
-    ...(verifier ? { verification: verificationReport(mode, report) } : {}),
-    warnings,
+    ...(verifier ? { verification: verificationReport(rec.mode, run.report) } : {}),
+    warnings: rec.warnings,
   };
-  if (out) {
-    await writeLabelFiles(out.dir, result); // creates the folder when no stem was written
-  }
-  return result;
 }
