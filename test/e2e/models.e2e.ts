@@ -88,8 +88,12 @@ describe('Models view', () => {
     const settings = JSON.parse(readFileSync(path.join(data, 'settings.json'), 'utf8'));
     expect(settings.active_models).toEqual({ tagger: 'user-tag-copy', separator: 's5-sep-small-16k-v1' });
 
-    // Remove the broken user model.
+    // Remove the broken user model: it asks first; Keep keeps it, Remove removes it.
     await broken.getByTestId('model-remove').click();
+    await broken.getByTestId('model-remove-cancel').click();
+    expect(readdirSync(path.join(data, 'models'))).toContain('broken-tagger');
+    await broken.getByTestId('model-remove').click();
+    await broken.getByTestId('model-remove-confirm').click();
     await expect.poll(() => page.locator('[data-testid="model-row"][data-model-id="broken-tagger"]').count()).toBe(0);
     expect(readdirSync(path.join(data, 'models'))).not.toContain('broken-tagger');
 
@@ -107,7 +111,7 @@ describe('Models view', () => {
     expect(problems.filter((p) => !/Failed to load resource/.test(p))).toEqual([]);
   });
 
-  it('shows each model\'s metrics, decision rule with per-class thresholds, and model card as plain text', async () => {
+  it('shows each model\'s metrics, decision rule with per-class thresholds, and model card rendered from its Markdown (never its HTML)', async () => {
     const { page, problems } = await harness.openPage();
     await page.getByTestId('nav-models').click();
     const row = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v1"]');
@@ -130,14 +134,20 @@ describe('Models view', () => {
     const shown = await details.getByTestId('model-class-threshold').evaluateAll((els) =>
       Object.fromEntries(els.map((e) => [e.getAttribute('data-label'), Number(e.getAttribute('data-threshold'))])));
     expect(shown).toEqual(manifest.decision.thresholds ?? {});
+    // The card's Markdown is rendered: its title as a heading, its tables as tables, no syntax left.
     const card = readFileSync(path.join(SHIPPED_TAGGER, 'MODEL_CARD.md'), 'utf8');
-    expect(await details.getByTestId('model-card').evaluate((el) => el.textContent)).toBe(card);
+    const shownCard = details.getByTestId('model-card');
+    expect(await shownCard.locator('h1').innerText()).toBe(/^# (.+)$/m.exec(card)![1]);
+    expect(await shownCard.locator('table').count()).toBe((card.match(/^\|---/gm) ?? []).length);
+    expect(await shownCard.locator('code', { hasText: manifest.id }).count()).toBeGreaterThan(0);
+    expect(await shownCard.innerText()).not.toMatch(/\*\*|\|---|`/);
 
-    // The user model's card with markup: shown as text, no element made from it.
+    // The user model's card with HTML in it: the HTML stays text, no element made from it.
     const user = page.locator('[data-testid="model-row"][data-model-id="user-tag-copy"]');
     await user.getByTestId('model-details-toggle').click();
     const userCard = page.locator('[data-testid="model-details"][data-model-id="user-tag-copy"]').getByTestId('model-card');
-    expect(await userCard.evaluate((el) => el.textContent)).toBe(CARD_WITH_MARKUP);
+    expect(await userCard.locator('h1').innerText()).toBe('user copy');
+    expect(await userCard.innerText()).toContain('<img id="injected" src="x"> <b id="injected-b">bold?</b>');
     expect(await page.locator('#injected, #injected-b').count()).toBe(0);
     await page.screenshot({ path: path.join(repoRoot, 'test-results/models-details.png'), fullPage: true });
     expect(problems).toEqual([]);
