@@ -119,6 +119,8 @@ class TrainStore {
   busy = $state(false);
   form = $state<TrainForm>(loadForm());
   command = $state<string | null>(null);
+  /** The run a start or import just added: the view scrolls it into sight. */
+  revealRun = $state<string | null>(null);
   /** Valid registered models (shipped first), for "Start from". */
   models = $state<BaseModelChoice[]>([]);
   private started: Promise<void> | null = null;
@@ -246,6 +248,7 @@ class TrainStore {
       if (res) {
         for (const r of [...res.runs].reverse()) this.upsert(r);
         await this.select(res.runs[0].id);
+        this.revealRun = res.runs[0].id;
       }
     } finally {
       this.busy = false;
@@ -278,6 +281,7 @@ class TrainStore {
     if (res) {
       this.upsert(res.run);
       await this.select(res.run.id);
+      this.revealRun = res.run.id;
     }
   }
 }
