@@ -113,6 +113,21 @@ def _pool_map(fn, jobs: list, workers: int):
         return list(pool.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
 
 
+@dataclass
+class _Build:
+    """One build: where, at which rate, the classes asked for, and what is gathered so far."""
+    out: Path
+    rate: int
+    cache: Path
+    jobs: int
+    wanted: set
+    log: object
+    previous: dict            # clip id -> record of the last build (same rate)
+    prev_dropped: dict        # clip id -> dropped entry of the last build
+    records: dict             # clip id -> Clip
+    dropped: list
+
+
 def build_library(out, *, rate: int = 32000, manifest=None, classes: list[str] | None = None,
                   cache_dir=None, jobs: int | None = None, user_folders: list[tuple[str, str]] = (),
                   derived_scale: float = 1.0, log=print) -> dict:
@@ -120,14 +135,40 @@ def build_library(out, *, rate: int = 32000, manifest=None, classes: list[str] |
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    jobs = jobs or os.cpu_count() or 1
     for folder, role in user_folders:      # fail fast on bad user folders, before any download
         scan(folder, role)
     m: Manifest = manifest if isinstance(manifest, Manifest) else load_manifest(manifest)
     wanted = set(classes) if classes else set(CLASSES)
     for c in wanted:
         check_class(c, "--classes")
+    previous, prev_dropped = _previous_build(out, rate)
+    b = _Build(out, rate, Path(cache_dir) if cache_dir else default_cache_dir(), jobs or os.cpu_count() or 1,
+               wanted, log, previous, prev_dropped, {}, [])
+    _convert_candidates(b, _match_candidates(b, m))        # 1-2
+    n_dups = _dedupe(b)                                    # 3
+    _assign_splits(b.records)                              # 4
+    scale = lambda counts: {k: int(round(v * derived_scale)) for k, v in counts.items()}  # noqa: E731
+    if "procedural" in m.derived:                          # 5
+        _procedural(b, m.derived["procedural"], scale)
+    if "sequenced" in m.derived:
+        _sequenced(b, m.derived["sequenced"], scale)
+    if "fluidsynth" in m.derived:
+        _fluidsynth(b, m.derived["fluidsynth"], scale)
+    for folder, role in user_folders:                      # 6
+        for clip in user_clips(folder, role, out, rate):
+            b.records[clip.id] = clip
+
+    clips = [c for c in b.records.values() if c.role != "target" or c.label in wanted]
+    summary = {"clips": len(clips), "dropped": len(b.dropped), "duplicates_removed": n_dups,
+               "seconds": round(time.perf_counter() - t0, 1)}
+    write_library(out, clips, rate, manifest_sha1=m.sha1(), created_by="s5trainer library build",
+                  dropped=b.dropped, summary=summary)
+    _remove_orphans(out, clips + [Clip.from_json(d["record"]) for d in b.dropped if "record" in d])
+    return summary
+
+
+def _previous_build(out: Path, rate: int) -> tuple[dict, dict]:
+    """The clips and dropped files of the library already in ``out`` (only when built at ``rate``)."""
     previous, prev_dropped = {}, {}
     if (out / "library.json").exists():
         try:
@@ -137,61 +178,71 @@ def build_library(out, *, rate: int = 32000, manifest=None, classes: list[str] |
                 prev_dropped = {d["id"]: d for d in prev.get("dropped", []) if "id" in d}
         except (ValueError, KeyError):
             previous = {}
+    return previous, prev_dropped
 
-    # 1-2. packages -> candidates -> converted clips
+
+def _match_candidates(b: _Build, m: Manifest) -> list[Candidate]:
+    """1. Fetches every manifest package with a wanted entry, matches its audio files, extracts them."""
     candidates: list[Candidate] = []
     matched: dict[tuple[str, str], list[FileEntry]] = {}
     for src in m.sources:
-        entries = [e for e in src.files if e.role in ("interference", "background") or e.label in wanted]
+        entries = [e for e in src.files if e.role in ("interference", "background") or e.label in b.wanted]
         if not entries:
             continue
-        deb, version = debian.fetch(src.package, src.version, cache / "debs", log=log)
+        deb, version = debian.fetch(src.package, src.version, b.cache / "debs", log=b.log)
         files = [f for f in debian.list_files(deb) if f.lower().endswith(AUDIO_EXT)]
         chosen: dict[str, FileEntry] = {}
         for e in entries:
             hits = [f for f in files if e.matches(f)]
             if not hits:
-                log(f"warning: {src.package}: no file matches {e.glob!r}")
+                b.log(f"warning: {src.package}: no file matches {e.glob!r}")
             for f in select(e, hits):
                 matched.setdefault((src.package, f), []).append(e)
                 chosen.setdefault(f, e)
-        extracted = debian.extract(deb, set(chosen), cache / "extract" / src.package)
+        extracted = debian.extract(deb, set(chosen), b.cache / "extract" / src.package)
         for f, e in sorted(chosen.items()):
             candidates.append(Candidate(src.package, version, f, e, e.licence or src.licence, extracted[f]))
     check_disjoint(m, matched)
-    log(f"{len(candidates)} files matched in {len(m.sources)} packages")
+    b.log(f"{len(candidates)} files matched in {len(m.sources)} packages")
+    return candidates
 
-    records: dict[str, Clip] = {}
-    dropped: list[dict] = []
+
+def _convert_candidates(b: _Build, candidates: list[Candidate]) -> None:
+    """2. Converts the new files (in parallel); reuses unchanged clips and earlier rejections."""
+    out, previous, prev_dropped = b.out, b.previous, b.prev_dropped
     todo = []
     for cand in candidates:
         old = previous.get(cand.id)
         if old and old.get("version") == cand.version and old.get("extra", {}).get("convert") == CONVERT_VERSION \
                 and (out / old["file"]).exists() and _fp_path(out, cand.id).exists() and old["path"] == cand.path \
                 and old["role"] == cand.role and old["class"] == cand.entry.label:
-            records[cand.id] = Clip.from_json(old)
+            b.records[cand.id] = Clip.from_json(old)
         elif prev_dropped.get(cand.id, {}).get("version") == cand.version and "record" in prev_dropped[cand.id] \
                 and (out / prev_dropped[cand.id]["record"]["file"]).exists() and _fp_path(out, cand.id).exists():
-            records[cand.id] = Clip.from_json(prev_dropped[cand.id]["record"])   # a copy: dedupe it again
+            b.records[cand.id] = Clip.from_json(prev_dropped[cand.id]["record"])   # a copy: dedupe it again
         elif prev_dropped.get(cand.id, {}).get("version") == cand.version \
                 and not prev_dropped[cand.id]["reason"].startswith("duplicate"):
-            dropped.append(prev_dropped[cand.id])      # rejected last time (too short, quiet, ...)
+            b.dropped.append(prev_dropped[cand.id])      # rejected last time (too short, quiet, ...)
         else:
-            todo.append((cand, str(out), rate))
-    log(f"converting {len(todo)} new files ({len(records)} reused)")
-    for cid, rec, reason in _pool_map(_convert_job, todo, jobs):
+            todo.append((cand, str(out), b.rate))
+    b.log(f"converting {len(todo)} new files ({len(b.records)} reused)")
+    for cid, rec, reason in _pool_map(_convert_job, todo, b.jobs):
         if rec is None:
             c = next(t[0] for t in todo if t[0].id == cid)
-            dropped.append({"id": cid, "package": c.package, "version": c.version, "path": c.path, "reason": reason})
+            b.dropped.append({"id": cid, "package": c.package, "version": c.version, "path": c.path, "reason": reason})
         else:
-            records[cid] = Clip.from_json(rec)
+            b.records[cid] = Clip.from_json(rec)
 
-    # 3. dedupe across all real clips
-    real = sorted(records.values(), key=lambda c: (c.package, c.path))
+
+def _dedupe(b: _Build) -> int:
+    """3. Drops copies across all real clips (PCM hash, then spectral similarity confirmed on the waveforms)."""
+    out = b.out
+    real = sorted(b.records.values(), key=lambda c: (c.package, c.path))
     prints = [_load_fp(out, c.id) for c in real]
+
     def confirm(i: int, j: int) -> bool:
         xi, xj = read_audio(out / real[i].file)[0][0], read_audio(out / real[j].file)[0][0]
-        return waveform_similarity(xi, xj, rate) >= 0.8
+        return waveform_similarity(xi, xj, b.rate) >= 0.8
 
     clusters = duplicate_clusters([c.sha1 for c in real], prints, groups=[c.group for c in real], confirm=confirm)
     n_dups = 0
@@ -202,13 +253,16 @@ def build_library(out, *, rate: int = 32000, manifest=None, classes: list[str] |
         keep.extra["duplicates"] = [f"{real[i].package}:{real[i].path}" for i in cl[1:]]
         for i in cl[1:]:
             dup = real[i]
-            dropped.append({"id": dup.id, "package": dup.package, "version": dup.version, "path": dup.path,
-                            "reason": f"duplicate of {keep.package}:{keep.path}", "record": dup.to_json()})
-            records.pop(dup.id, None)
+            b.dropped.append({"id": dup.id, "package": dup.package, "version": dup.version, "path": dup.path,
+                              "reason": f"duplicate of {keep.package}:{keep.path}", "record": dup.to_json()})
+            b.records.pop(dup.id, None)
             n_dups += 1
-    log(f"dedupe: {n_dups} copies removed")
+    b.log(f"dedupe: {n_dups} copies removed")
+    return n_dups
 
-    # 4. splits by group, per (role, class)
+
+def _assign_splits(records: dict) -> None:
+    """4. Splits by group, per (role, class)."""
     by_key: dict[tuple[str, str], list[Clip]] = {}
     for c in records.values():
         by_key.setdefault((c.role, c.label), []).append(c)
@@ -217,99 +271,87 @@ def build_library(out, *, rate: int = 32000, manifest=None, classes: list[str] |
         for c in clips:
             c.split = table[c.group]
 
-    # 5. derived clips
-    dcfg = m.derived
-    scale = lambda counts: {k: int(round(v * derived_scale)) for k, v in counts.items()}  # noqa: E731
-    if "procedural" in dcfg:
-        p = dcfg["procedural"]
-        pjobs = derived.procedural_jobs({k: v for k, v in p["classes"].items() if k in wanted}, scale(p["counts"]))
-        todo = []
-        for job in pjobs:
-            old = previous.get(job["id"])
-            if old and old.get("extra", {}).get("seed") == job["seed"] and (out / old["file"]).exists():
-                records[job["id"]] = Clip.from_json(old)
-            else:
-                todo.append(("proc", job, str(out), rate))
-        log(f"procedural: {len(pjobs)} clips ({len(todo)} new)")
-        for rec in _pool_map(_derived_job, todo, jobs):
-            records[rec["id"]] = Clip.from_json(rec)
-    if "sequenced" in dcfg:
-        s = dcfg["sequenced"]
-        counts = scale(s["counts"])
-        for label in [c for c in s["classes"] if c in wanted]:
-            for split, n in counts.items():
-                shots_recs = [c for c in records.values()
-                              if c.label == label and c.split == split and c.extra.get("oneshot")]
-                if not shots_recs:
-                    log(f"warning: no {label} one-shots in split {split}; no sequenced events")
-                    continue
-                shot_recs = sorted(shots_recs, key=lambda c: c.id)
-                audio: dict[str, np.ndarray] = {}
-                for k in range(n):
-                    cid = f"seq-{label}-{split}-{k:04d}"
-                    _seed, _rng, pick = derived.sequence_sources(label, split, k, len(shot_recs))
-                    old = previous.get(cid)
-                    if old and old.get("extra", {}).get("sources") == [shot_recs[i].id for i in pick] \
-                            and (out / old["file"]).exists():
-                        records[cid] = Clip.from_json(old)
-                        continue
-                    for c in shot_recs:
-                        if c.id not in audio:
-                            audio[c.id] = read_audio(out / c.file)[0][0]
-                    shots = [(c, audio[c.id]) for c in shot_recs]
-                    x, used, seed = derived.sequence_clip(label, split, k, shots, rate)
-                    rel, sha = _store(out, "target", label, cid, x, rate)
-                    records[cid] = derived.sequence_record(label, split, k, rel, x, rate, sha, used, seed)
-        log("sequenced events done")
-    if "fluidsynth" in dcfg:
-        f = dcfg["fluidsynth"]
-        if not fluid.fluidsynth_available():
-            log("warning: fluidsynth not installed; skipping MusicalKeyboard/Percussion renders")
+
+def _procedural(b: _Build, p: dict, scale) -> None:
+    """5a. Procedural clips (reused while their seed is unchanged)."""
+    pjobs = derived.procedural_jobs({k: v for k, v in p["classes"].items() if k in b.wanted}, scale(p["counts"]))
+    todo = []
+    for job in pjobs:
+        old = b.previous.get(job["id"])
+        if old and old.get("extra", {}).get("seed") == job["seed"] and (b.out / old["file"]).exists():
+            b.records[job["id"]] = Clip.from_json(old)
         else:
-            deb, version = debian.fetch(f["package"], f.get("version", "*"), cache / "debs", log=log)
-            sf2 = debian.extract(deb, {f["path"]}, cache / "extract" / f["package"])[f["path"]]
-            counts = scale(f["counts"])
-            for label in [c for c in f["classes"] if c in wanted]:
-                for split, n in counts.items():
-                    pieces = derived.fluid_pieces(label, split, n)
-                    todo = []
-                    for cid, piece, seed in pieces:
-                        old = previous.get(cid)
-                        if old and old.get("version") == version and (out / old["file"]).exists():
-                            records[cid] = Clip.from_json(old)
-                        else:
-                            todo.append((cid, piece, seed))
-                    if not todo:
-                        continue
-                    audio = fluid.render_pieces([p for _, p, _ in todo], sf2, rate)
-                    for (cid, piece, seed), x in zip(todo, audio):
-                        x = trim_silence(x, rate)
-                        if len(x) < 0.2 * rate or np.max(np.abs(x)) < 1e-4:
-                            dropped.append({"package": f["package"], "path": cid, "reason": "silent render"})
-                            continue
-                        x = (x * (0.99 / np.max(np.abs(x)))).astype(np.float32)
-                        rel, sha = _store(out, "target", label, cid, x, rate)
-                        records[cid] = Clip(id=cid, role="target", label=label, split=split, file=rel,
-                                            duration_s=round(len(x) / rate, 4), rate=rate, sha1=sha,
-                                            package=f["package"], version=version,
-                                            path=f"{f['path']} (program {piece.program}, seed {seed})",
-                                            licence=f["licence"], origin="fluidsynth", group=cid,
-                                            extra={"seed": seed, "program": piece.program,
-                                                   "channel": piece.channel})
-            log("fluidsynth renders done")
+            todo.append(("proc", job, str(b.out), b.rate))
+    b.log(f"procedural: {len(pjobs)} clips ({len(todo)} new)")
+    for rec in _pool_map(_derived_job, todo, b.jobs):
+        b.records[rec["id"]] = Clip.from_json(rec)
 
-    # 6. user folders
-    for folder, role in user_folders:
-        for clip in user_clips(folder, role, out, rate):
-            records[clip.id] = clip
 
-    clips = [c for c in records.values() if c.role != "target" or c.label in wanted]
-    summary = {"clips": len(clips), "dropped": len(dropped), "duplicates_removed": n_dups,
-               "seconds": round(time.perf_counter() - t0, 1)}
-    write_library(out, clips, rate, manifest_sha1=m.sha1(), created_by="s5trainer library build",
-                  dropped=dropped, summary=summary)
-    _remove_orphans(out, clips + [Clip.from_json(d["record"]) for d in dropped if "record" in d])
-    return summary
+def _sequenced(b: _Build, s: dict, scale) -> None:
+    """5b. Sequenced events from one-shots of the same class and split."""
+    out, rate = b.out, b.rate
+    counts = scale(s["counts"])
+    for label in [c for c in s["classes"] if c in b.wanted]:
+        for split, n in counts.items():
+            shot_recs = sorted((c for c in b.records.values()
+                                if c.label == label and c.split == split and c.extra.get("oneshot")), key=lambda c: c.id)
+            if not shot_recs:
+                b.log(f"warning: no {label} one-shots in split {split}; no sequenced events")
+                continue
+            audio: dict[str, np.ndarray] = {}
+            for k in range(n):
+                cid = f"seq-{label}-{split}-{k:04d}"
+                _seed, _rng, pick = derived.sequence_sources(label, split, k, len(shot_recs))
+                old = b.previous.get(cid)
+                if old and old.get("extra", {}).get("sources") == [shot_recs[i].id for i in pick] \
+                        and (out / old["file"]).exists():
+                    b.records[cid] = Clip.from_json(old)
+                    continue
+                for c in shot_recs:
+                    if c.id not in audio:
+                        audio[c.id] = read_audio(out / c.file)[0][0]
+                shots = [(c, audio[c.id]) for c in shot_recs]
+                x, used, seed = derived.sequence_clip(label, split, k, shots, rate)
+                rel, sha = _store(out, "target", label, cid, x, rate)
+                b.records[cid] = derived.sequence_record(label, split, k, rel, x, rate, sha, used, seed)
+    b.log("sequenced events done")
+
+
+def _fluidsynth(b: _Build, f: dict, scale) -> None:
+    """5c. MusicalKeyboard / percussion pieces rendered with fluidsynth from a Debian soundfont."""
+    if not fluid.fluidsynth_available():
+        b.log("warning: fluidsynth not installed; skipping MusicalKeyboard/Percussion renders")
+        return
+    out, rate = b.out, b.rate
+    deb, version = debian.fetch(f["package"], f.get("version", "*"), b.cache / "debs", log=b.log)
+    sf2 = debian.extract(deb, {f["path"]}, b.cache / "extract" / f["package"])[f["path"]]
+    counts = scale(f["counts"])
+    for label in [c for c in f["classes"] if c in b.wanted]:
+        for split, n in counts.items():
+            todo = []
+            for cid, piece, seed in derived.fluid_pieces(label, split, n):
+                old = b.previous.get(cid)
+                if old and old.get("version") == version and (out / old["file"]).exists():
+                    b.records[cid] = Clip.from_json(old)
+                else:
+                    todo.append((cid, piece, seed))
+            if not todo:
+                continue
+            audio = fluid.render_pieces([p for _, p, _ in todo], sf2, rate)
+            for (cid, piece, seed), x in zip(todo, audio):
+                x = trim_silence(x, rate)
+                if len(x) < 0.2 * rate or np.max(np.abs(x)) < 1e-4:
+                    b.dropped.append({"package": f["package"], "path": cid, "reason": "silent render"})
+                    continue
+                x = (x * (0.99 / np.max(np.abs(x)))).astype(np.float32)
+                rel, sha = _store(out, "target", label, cid, x, rate)
+                b.records[cid] = Clip(id=cid, role="target", label=label, split=split, file=rel,
+                                      duration_s=round(len(x) / rate, 4), rate=rate, sha1=sha,
+                                      package=f["package"], version=version,
+                                      path=f"{f['path']} (program {piece.program}, seed {seed})",
+                                      licence=f["licence"], origin="fluidsynth", group=cid,
+                                      extra={"seed": seed, "program": piece.program, "channel": piece.channel})
+    b.log("fluidsynth renders done")
 
 
 def _remove_orphans(out: Path, clips: list[Clip]) -> None:
