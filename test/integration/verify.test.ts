@@ -170,6 +170,34 @@ describe.skipIf(!ready)('s5 separate --labels (the user query, no tagger)', () =
   });
 });
 
+describe.skipIf(!ready)('s5 models: the verifier role', () => {
+  it('list shows it as a verifier; activate --verifier none / ID is saved in settings.json', async () => {
+    const { runCli } = await import('../../src/cli/main');
+    const data = mkdtempSync(path.join(os.tmpdir(), 's5-data-'));
+    cpSync(path.join(verifierDir, 'test-verifier'), path.join(data, 'models', 'test-verifier'), { recursive: true });
+    let out = '';
+    const io = { err: '', stdout(t: string) { out += t; }, stderr(t: string) { io.err += t; }, stderrIsTTY: false };
+    process.env.S5_SHIPPED_MODELS = models;
+    process.env.S5_DATA_DIR = data;
+    try {
+      expect(await runCli(['models', 'list'], io)).toBe(0);
+      expect(out).toMatch(/\* test-verifier\s+verifier\s+dcase2025t4/); // active by default
+      out = '';
+      expect(await runCli(['models', 'activate', '--verifier', 'none'], io)).toBe(0);
+      expect(out).toMatch(/verifier none/);
+      expect(JSON.parse(readFileSync(path.join(data, 'settings.json'), 'utf8')).active_models.verifier).toBeNull();
+      out = '';
+      expect(await runCli(['models', 'activate', 'test-verifier'], io)).toBe(0);
+      expect(out).toMatch(/verifier test-verifier/);
+      expect(JSON.parse(readFileSync(path.join(data, 'settings.json'), 'utf8')).active_models.verifier).toBe('test-verifier');
+      expect(io.err).toBe('');
+    } finally {
+      delete process.env.S5_SHIPPED_MODELS;
+      delete process.env.S5_DATA_DIR;
+    }
+  });
+});
+
 describe.skipIf(!ready)('stem verification', () => {
   it('a planted false label: its stem is dropped, the true one is unchanged', async () => {
     const { file, w } = await scene('planted', [{ label: 'Speech', amplitude: 0.05, azimuth: 30 }]);

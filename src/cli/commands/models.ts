@@ -12,7 +12,7 @@ import { parseWithFiles, RUNTIME_OPTIONS } from './separate';
 const HELP = `Usage: s5 models list [--json]
        s5 models info ID [--json]
        s5 models import PATH [--force]
-       s5 models activate ID [ID]
+       s5 models activate [ID…] [--verifier ID|none]
        s5 models remove ID
 ${CALIBRATE_HELP.replace(/^\s+/, '       ')}
 
@@ -22,11 +22,13 @@ is a folder with model.onnx and manifest.json; a model whose manifest is incompl
 ONNX file's sha256 or inputs/outputs disagree with the manifest is listed as broken, with
 the reason, and is never used.
 
-  list       every model: id, kind, task, rate/window, validity; * marks the active pair
+  list       every model: id, role (tagger, separator, verifier), task, rate/window,
+             validity; * marks the active ones
   info ID    the manifest summary and every problem found
   import P   copy a model folder (or the folder of P = manifest.json / model.onnx) into the
              user folder after checking it; --force replaces a user model with that id
-  activate   make a tagger and/or a separator the active ones (saved in settings.json)
+  activate   make a tagger, a separator and/or a stem verifier the active ones (saved in
+             settings.json); --verifier none switches stem verification off
   remove ID  delete a user model (shipped models cannot be removed)
 
 Options: --json (list, info, calibrate), --force (import, calibrate), --threads N and
@@ -42,13 +44,14 @@ const OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },
+  verifier: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 export const modelsCommand: Command = { name: 'models', summary: 'list, check, import, activate and remove models', help: HELP, run: runModels };
 
 function row(m: ModelInfo): string {
-  const what = m.kind ? `${m.kind.padEnd(9)} ${m.task}  ${m.sample_rate} Hz ${m.window_seconds} s  ${m.channels} ch  ${m.slots} slot${m.slots === 1 ? '' : 's'}` : '(manifest unreadable)';
+  const what = m.kind ? `${(m.role ?? m.kind).padEnd(9)} ${m.task}  ${m.sample_rate} Hz ${m.window_seconds} s  ${m.channels} ch  ${m.slots} slot${m.slots === 1 ? '' : 's'}` : '(manifest unreadable)';
   const state = m.valid ? 'ok' : `BROKEN: ${m.errors[0]}${m.errors.length > 1 ? ` (+${m.errors.length - 1} more)` : ''}`;
   return `${m.active ? '*' : ' '} ${m.id.padEnd(24)} ${what}  [${m.source}]  ${state}`;
 }
@@ -97,10 +100,10 @@ async function runModels(args: string[], io: CliIO): Promise<number> {
       return EXIT.ok;
     }
     case 'activate': {
-      expectArgs(sub, rest, 1, 2);
-      await registry.activate(rest);
+      expectArgs(sub, rest, v.verifier === undefined ? 1 : 0, 3);
+      await registry.activate(rest, { verifier: v.verifier === undefined ? undefined : v.verifier === 'none' ? null : v.verifier });
       const a = activeInfo(await registry.activePair());
-      io.stdout(`active: tagger ${a.tagger ?? '-'}, separator ${a.separator ?? '-'}\n`);
+      io.stdout(`active: tagger ${a.tagger ?? '-'}, separator ${a.separator ?? '-'}, verifier ${a.verifier ?? 'none'}\n`);
       return EXIT.ok;
     }
     case 'remove': {

@@ -1,6 +1,7 @@
 /**
  * State of the Models view: the registry listing, the doctor report, and the actions (activate a
- * tagger + separator pair, import a model folder, remove a user model) with their errors.
+ * tagger + separator pair and a stem verifier or none, import a model folder, remove a user model)
+ * with their errors.
  */
 import type { DoctorReport, ListModelsResult, S5Bridge } from '../../shared/api';
 import { toErrorView, type ErrorView } from './errors';
@@ -26,10 +27,11 @@ export class ModelsState {
     });
   }
 
-  async activate(ids: string[]): Promise<void> {
+  /** `verifier`: an id, null for none, undefined to leave it as it is. */
+  async activate(ids: string[], verifier?: string | null): Promise<void> {
     await this.run('Activating', async () => {
-      const a = await this.api.activateModels({ ids });
-      this.notice = `Active: ${a.tagger ?? '—'} + ${a.separator ?? '—'}`;
+      const a = await this.api.activateModels({ ids, ...(verifier !== undefined ? { verifier } : {}) });
+      this.notice = `Active: ${a.tagger ?? '—'} + ${a.separator ?? '—'}${a.verifier ? `, verifier ${a.verifier}` : ', no verifier'}`;
       this.list = await this.api.listModels({});
     });
   }
