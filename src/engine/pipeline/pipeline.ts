@@ -50,6 +50,8 @@ export interface SeparateOptions extends RunCommon {
   mode?: SeparationMode;
   /** false: the verifier scores the stems but drops nothing (default true). */
   enforceVerification?: boolean;
+  /** Also write the decoded input in the same pass (see ProcessRequest.mixture). */
+  mixture?: ProcessRequest['mixture'];
 }
 
 /** A user query must name classes the separator knows (duplicates are the caller's to collapse; empty: no stem). */
@@ -102,6 +104,7 @@ export class Pipeline {
       output: { dir: path.join(path.resolve(opts.outDir), recordingName(opts.path)), format: opts.format ?? 'wav16', sampleRate: opts.sampleRate },
       threads: this.inference.threads, signal: opts.signal, onProgress: opts.onProgress, onWindow: opts.onWindow, warnings: m.warnings,
       query, verifier: opts.verifier === null ? null : m.verifier ?? null, mode: opts.mode, enforceVerification: opts.enforceVerification,
+      mixture: opts.mixture,
     });
   }
 }

@@ -12,6 +12,9 @@
  * tagger is not run, the timeline has no probabilities). `mode: 'accurate'` also queries the
  * classes the tagger missed and keeps the stems the verifier confirms.
  *
+ * `mixture` also writes the decoded input, as the models read it, in the same pass (the Scene
+ * cache's mixture: the recording is decoded and resampled once).
+ *
  * Memory is a few windows whatever the file length. An AbortSignal is checked between windows;
  * cancelling or failing leaves no partial file under a final name.
  */
@@ -22,7 +25,7 @@ import {
   STEM_FORMAT_ENCODING, STEM_FORMAT_EXTENSION,
   type S5Result, type SeparationMode, type Stem, type StemFormat, type TimelineEntry, type VerificationReport,
 } from '../../shared/result';
-import { isFoaFormat, openAudioStream } from '../audio';
+import { createAudioWriter, isFoaFormat, openAudioStream, type AudioWriter } from '../audio';
 import { DirectionMeter } from '../dsp/doa';
 import { OverlapAdd, type Emitted } from '../dsp/overlap-add';
 import { inputChannelFormat, windowSamples } from '../models/roles';
@@ -67,6 +70,13 @@ export interface ProcessRequest {
   mode?: SeparationMode;
   /** false: the verifier only scores the stems (nothing dropped or relabelled). Default true. */
   enforceVerification?: boolean;
+  /**
+   * Also write the input as the models read it (its first ≤ 4 channels, at the model rate, float32
+   * WAV) to `file` in the same pass; `done` gets its size. Not written (`done` not called) when an
+   * array model reads the raw channels of a recording declared in another format: the file would
+   * not be the converted mixture the caller asked for.
+   */
+  mixture?: { file: string; done: (m: { frames: number; channels: number }) => void };
 }
 
 export function windowCount(frames: number, windowSamples: number, hopSamples: number): number {
@@ -130,6 +140,8 @@ interface Recording {
   query: S5Label[] | null;
   minEvents: number;
   warnings: string[];
+  /** Writes the decoded input for `req.mixture` as the windows are read. */
+  mixture: { writer: AudioWriter; channels: number } | null;
 }
 
 /** What the window loop gathers. */
@@ -151,8 +163,13 @@ export async function processRecording(req: ProcessRequest): Promise<S5Result> {
   try {
     run = await runWindows(req, rec, sink);
     checkAbort(req.signal, req.path);
+    if (rec.mixture) {
+      const { frames } = await rec.mixture.writer.close();
+      req.mixture?.done({ frames, channels: rec.mixture.channels });
+    }
   } catch (e) {
     await sink?.abort();
+    await rec.mixture?.writer.abort();
     await rec.stream.close();
     throw e;
   }
@@ -191,12 +208,22 @@ async function openRecording(req: ProcessRequest): Promise<Recording> {
     await stream.close();
     throw new S5Error('invalid_request', 'accurate mode keeps the stems a verifier confirms: it needs a verifier model (none is installed or active)');
   }
+  let mixture: Recording['mixture'] = null;
+  if (req.mixture && input.channelFormat === req.channelFormat) {
+    const channels = Math.min(4, stream.channels);
+    try {
+      mixture = { writer: await createAudioWriter(req.mixture.file, channels, rate, 'float32'), channels };
+    } catch (e) {
+      await stream.close();
+      throw e;
+    }
+  }
   return {
     stream, name: recordingName(req.path), rate, W, hop: Math.floor(W / 2),
     windowChannels: Math.max(needed, info.channels >= 4 ? 4 : 1),
     foa: !input.arrayModel && info.channels >= 4 && isFoaFormat(info.channelFormat),
     sep, out: sep && req.output ? req.output : null, verifier, mode, query: req.query ? [...req.query] : null,
-    minEvents: tm.decision?.min_events ?? 0, warnings,
+    minEvents: tm.decision?.min_events ?? 0, warnings, mixture,
   };
 }
 
@@ -213,7 +240,8 @@ async function runWindows(req: ProcessRequest, rec: Recording, sink: StemSink | 
   const task = rec.out ? 'separate' : 'tag';
   let last: AudioWindow | null = null;
   const expected = () => Math.max(windowCount(stream.expectedFrames, W, hop), (last?.index ?? -1) + 1);
-  for await (const w of readAhead(windows(stream, rec.windowChannels, W, hop))) {
+  const blocks = rec.mixture ? tee(stream, rec.mixture) : stream;
+  for await (const w of readAhead(windows(blocks, rec.windowChannels, W, hop))) {
     checkAbort(req.signal, req.path);
     let decision: WindowDecision;
     if (query) {
@@ -253,6 +281,14 @@ async function runWindows(req: ProcessRequest, rec: Recording, sink: StemSink | 
   if (sink && last) await sink.finish(run.totalSamples, last);
   run.windows = expected();
   return run;
+}
+
+/** Passes the decoded blocks on after writing their first `out.channels` channels. */
+async function* tee(blocks: AsyncIterable<Float32Array[]>, out: NonNullable<Recording['mixture']>): AsyncGenerator<Float32Array[]> {
+  for await (const block of blocks) {
+    await out.writer.write(block.slice(0, out.channels));
+    yield block;
+  }
 }
 
 /** Overlap-add → direction of each stem from the same mixture samples → stem files, named at the end. */

@@ -4,7 +4,7 @@
  * tagger probabilities as `sceneWindow` events; `sceneAudio` and `sceneSpectrogram` serve the
  * cached PCM and its spectrogram; `sceneExport` writes chosen stems and label files.
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChannelFormat } from '../../shared/audio';
 import { S5Error } from '../../shared/errors';
@@ -47,14 +47,19 @@ export function sceneModule(ctx: EngineContext): EngineModule {
         const { id, dir } = await cache.newFolder();
         try {
           return await ctx.job(arg.jobId, async (signal, onProgress) => {
+            const mixturePath = path.join(dir, MIXTURE_FILE);
+            await mkdir(dir, { recursive: true });
+            let written: { frames: number; channels: number } | null = null;
+            // The pipeline writes the mixture while it reads the recording (decoded and resampled once).
             const result = await ctx.runtime().pipeline.separate({
               path: arg.path, outDir: dir, format: 'f32', channelFormat: arg.channelFormat, models: arg.models, mode: arg.mode, signal, onProgress,
               onWindow: (entry, index, total, labels) =>
                 ctx.emit('sceneWindow', { ...(arg.jobId ? { job: arg.jobId } : {}), index, total: Math.max(1, total), timeline_labels: [...labels], entry }),
+              mixture: { file: mixturePath, done: (m) => (written = m) },
             });
             const rate = result.output?.sample_rate ?? result.recording.sample_rate;
-            const mixturePath = path.join(dir, MIXTURE_FILE);
-            const mix = await cacheMixture(arg.path, arg.channelFormat, rate, mixturePath, signal);
+            // An array model read the raw channels of a recording declared in another format: convert in a second pass.
+            const mix = written ?? (await cacheMixture(arg.path, arg.channelFormat, rate, mixturePath, signal));
             await cache.add({ id, dir, rate, frames: mix.frames, mixtureChannels: mix.channels, mixturePath, result });
             return { analysisId: id, rate, frames: mix.frames, mixtureChannels: mix.channels, result };
           });

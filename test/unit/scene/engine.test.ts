@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAudioStream } from '../../../src/engine/audio';
 import { Engine } from '../../../src/engine/engine';
 import { SettingsStore } from '../../../src/engine/settings/settings';
 import type { SceneAnalysis } from '../../../src/shared/api-scene';
@@ -109,6 +110,20 @@ describe('scene engine module', () => {
     const orig = readWav(DEMO);
     // Resampling 2:1 keeps the level of the (band-limited) W channel within 0.5 dB.
     expect(20 * Math.log10(rms(mix.data[0]) / rms(orig.data[0]))).toBeCloseTo(0, 0);
+  });
+
+  it('caches the mixture the pipeline read: sample for sample the recording decoded and resampled to the analysis rate', async () => {
+    // The pipeline writes the mixture while it reads the recording (one decode); compare with a separate decode.
+    const mix = await call('sceneAudio', { analysisId: analysis.analysisId, source: { kind: 'mixture' } });
+    const stream = await openAudioStream(DEMO, { targetRate: analysis.rate });
+    const decoded: Float32Array[] = Array.from({ length: 4 }, () => new Float32Array(analysis.frames));
+    let at = 0;
+    for await (const block of stream) {
+      for (let c = 0; c < 4; c++) decoded[c].set(block[c], at);
+      at += block[0].length;
+    }
+    expect(at).toBe(analysis.frames);
+    for (let c = 0; c < 4; c++) expect(mix.data[c]).toEqual(decoded[c]);
   });
 
   it('computes a spectrogram whose level matches the stem RMS (Parseval)', async () => {
