@@ -9,10 +9,12 @@
  *
  *   downsampling (the input path: recording → model rate), two stages
  *     A  the sharp anti-alias low-pass at the INPUT rate by FFT overlap-save (dsp/fft.ts): its cost
- *        per sample grows with log(length), not length; two channels share one complex FFT;
+ *        per sample grows with log(length), not length; two channels share one complex FFT; when
+ *        half the input rate is still ≥ the output rate, the spectrum is folded and one inverse
+ *        FFT of half the size yields every 2nd sample (48/44.1/32 kHz → 16 kHz);
  *     B  a short polyphase interpolator to the output rate: after A nothing is left above the
- *        output Nyquist, so B only has to reject the images at fromRate − Nyquist (≈ 14–30 taps;
- *        none when to divides from: every (from/to)-th sample is taken);
+ *        output Nyquist, so B only has to reject the images at its input rate − Nyquist (≈ 20–30
+ *        taps; none when the rates are equal or divide: samples are taken);
  *   upsampling (stems written at a higher rate): one polyphase filter, all channels sharing the
  *     coefficient loads.
  *
@@ -248,6 +250,8 @@ export class PolyphaseResampler implements Resampler {
  */
 export class FftLowpass {
   private readonly fft: Fft;
+  /** Inverse transform: size/fold points (folding the spectrum = taking every fold-th output). */
+  private readonly ifft: Fft;
   private readonly size: number;
   /** New input samples per block. */
   private readonly block: number;
@@ -255,20 +259,24 @@ export class FftLowpass {
   /** Filter spectrum, scaled by 1/size (folds the inverse transform's scale). */
   private readonly hRe: Float64Array;
   private readonly hIm: Float64Array;
-  /** Per channel: the last `size` inputs; [0, length − block) is the overlap from earlier blocks. */
+  /** Per channel: the last `size` inputs; [0, size − block) is the overlap from earlier blocks. */
   private readonly buf: Float32Array[];
   private filled: number;
   private readonly re: Float64Array;
   private readonly im: Float64Array;
   private inFrames = 0;
-  /** Causal outputs still to drop (the filter's delay). */
+  /** Outputs (at the output rate) still to drop: the filter's delay. */
   private skip: number;
   /** Outputs returned so far. */
   private emitted = 0;
 
-  constructor(readonly rate: number, fPass: number, fStop: number, readonly channels: number, attenuationDb = ATTENUATION_DB) {
-    const { half, beta } = kaiser((2 * Math.PI * (fStop - fPass)) / rate, attenuationDb);
-    const delay = half;
+  /**
+   * `fold` 2: the output is the filtered signal at every 2nd input sample (rate/2; the filter must
+   * leave nothing above rate/4), computed by an inverse FFT of half the size.
+   */
+  constructor(readonly rate: number, fPass: number, fStop: number, readonly channels: number, readonly fold: 1 | 2 = 1, attenuationDb = ATTENUATION_DB) {
+    const k = kaiser((2 * Math.PI * (fStop - fPass)) / rate, attenuationDb);
+    const delay = k.half + (k.half % 2); // even: output 2m is then input 2m (fold), and blocks stay even
     const length = 2 * delay + 1;
     let size = 256;
     while (size < 4 * length) size *= 2;
@@ -276,22 +284,23 @@ export class FftLowpass {
     this.delay = delay;
     this.block = size - length + 1;
     this.fft = new Fft(size);
+    this.ifft = fold === 2 ? new Fft(size / 2) : this.fft;
     const fc = (fPass + fStop) / 2 / rate;
-    const i0Beta = besselI0(beta);
+    const i0Beta = besselI0(k.beta);
     const h = new Float64Array(length);
     let sum = 0;
-    for (let k = 0; k < length; k++) sum += h[k] = tap(k - delay, fc, delay + 1, beta, i0Beta);
+    for (let i = 0; i < length; i++) sum += h[i] = tap(i - delay, fc, delay + 1, k.beta, i0Beta);
     this.hRe = new Float64Array(size);
     this.hIm = new Float64Array(size);
-    for (let k = 0; k < length; k++) this.hRe[k] = h[k] / sum;
+    for (let i = 0; i < length; i++) this.hRe[i] = h[i] / sum;
     this.fft.forward(this.hRe, this.hIm);
-    for (let k = 0; k < size; k++) {
-      this.hRe[k] /= size;
-      this.hIm[k] /= size;
+    for (let i = 0; i < size; i++) {
+      this.hRe[i] /= size;
+      this.hIm[i] /= size;
     }
     this.buf = Array.from({ length: channels }, () => new Float32Array(size));
     this.filled = length - 1; // zeros before the start
-    this.skip = delay;
+    this.skip = delay / fold;
     this.re = new Float64Array(size);
     this.im = new Float64Array(size);
   }
@@ -301,10 +310,11 @@ export class FftLowpass {
     return this.feed(input, frames, Infinity);
   }
 
-  /** The remaining output: total = total input. */
+  /** The remaining output: in total ceil(input / fold) samples. */
   flush(): Float32Array[] {
     const pad = this.delay + this.block;
-    return this.feed(Array.from({ length: this.channels }, () => new Float32Array(pad)), pad, this.inFrames - this.emitted);
+    const total = Math.ceil(this.inFrames / this.fold);
+    return this.feed(Array.from({ length: this.channels }, () => new Float32Array(pad)), pad, total - this.emitted);
   }
 
   private feed(input: Float32Array[], frames: number, limit: number): Float32Array[] {
@@ -342,67 +352,104 @@ export class FftLowpass {
     return res;
   }
 
-  /** Filters the full buffer; returns the `block` valid (causal) outputs per channel. */
+  /** Filters the full buffer; returns the block's valid (causal) outputs per channel (every fold-th). */
   private runBlock(): Float32Array[] {
-    const { size, re, im, hRe, hIm } = this;
+    const { size, re, im, hRe, hIm, fold } = this;
     const first = size - this.block;
-    const out = Array.from({ length: this.channels }, () => new Float32Array(this.block));
+    const m = size / fold;
+    const count = this.block / fold;
+    const out = Array.from({ length: this.channels }, () => new Float32Array(count));
     for (let c = 0; c < this.channels; c += 2) {
       const a = this.buf[c];
       const b = c + 1 < this.channels ? this.buf[c + 1] : null;
-      for (let i = 0; i < size; i++) {
-        re[i] = a[i];
-        im[i] = b ? b[i] : 0;
+      if (b) {
+        for (let i = 0; i < size; i++) {
+          re[i] = a[i];
+          im[i] = b[i];
+        }
+      } else {
+        for (let i = 0; i < size; i++) {
+          re[i] = a[i];
+          im[i] = 0;
+        }
       }
       this.fft.forward(re, im);
-      // Y = Z·H, then the inverse as conj(FFT(conj(Y))): store conj(Y).
+      // Y = Z·H; folded (Y[k] + Y[k + m]) when decimating; the inverse as conj(FFT(conj(·))).
       for (let k = 0; k < size; k++) {
         const zr = re[k];
         const zi = im[k];
         re[k] = zr * hRe[k] - zi * hIm[k];
         im[k] = -(zr * hIm[k] + zi * hRe[k]);
       }
-      this.fft.forward(re, im);
+      if (fold === 2) {
+        for (let k = 0; k < m; k++) {
+          re[k] += re[k + m];
+          im[k] += im[k + m];
+        }
+      }
+      this.ifft.forward(re, im); // the first m entries
+      const f0 = first / fold;
       const oa = out[c];
-      for (let i = 0; i < this.block; i++) oa[i] = re[first + i];
+      for (let i = 0; i < count; i++) oa[i] = re[f0 + i];
       if (b) {
         const ob = out[c + 1];
-        for (let i = 0; i < this.block; i++) ob[i] = -im[first + i];
+        for (let i = 0; i < count; i++) ob[i] = -im[f0 + i];
       }
     }
     return out;
   }
 }
 
-/** Downsampling: FFT low-pass at the input rate, then the short polyphase stage. */
-class TwoStageResampler implements Resampler {
+interface Stage {
+  process(block: Float32Array[], frames: number): Float32Array[];
+  flush(): Float32Array[];
+}
+
+/** Stages in a row; the output is capped at ceil(input·to/from) frames in total. */
+class ChainResampler implements Resampler {
   private done = false;
-  constructor(readonly fromRate: number, readonly toRate: number, readonly channels: number, private readonly a: FftLowpass, private readonly b: PolyphaseResampler) {}
+  private inFrames = 0;
+  private outFrames = 0;
+
+  constructor(readonly fromRate: number, readonly toRate: number, readonly channels: number, private readonly stages: Stage[]) {}
 
   process(block: Float32Array[], frames = block[0]?.length ?? 0): Float32Array[] {
     if (this.done) throw new Error('resampler: process() after flush()/destroy()');
     if (block.length !== this.channels) throw new RangeError(`resampler: expected ${this.channels} channels, got ${block.length}`);
-    const f = this.a.process(block, frames);
-    return this.b.process(f, f[0].length);
+    this.inFrames += frames;
+    let x = block;
+    let n = frames;
+    for (const s of this.stages) {
+      x = s.process(x, n);
+      n = x[0].length;
+    }
+    this.outFrames += n;
+    return x;
   }
 
   flush(): Float32Array[] {
     if (this.done) throw new Error('resampler: flush() called twice');
-    const tail = this.a.flush();
-    const x = this.b.process(tail, tail[0].length);
-    const y = this.b.flush();
     this.done = true;
-    return x.map((xc, c) => {
-      const o = new Float32Array(xc.length + y[c].length);
-      o.set(xc);
-      o.set(y[c], xc.length);
-      return o;
-    });
+    // Each stage's tail goes through the stages after it, then those are flushed in turn.
+    let pending: Float32Array[][] = [];
+    for (const s of this.stages) {
+      const fed = pending.map((p) => s.process(p, p[0].length));
+      pending = [...fed, s.flush()];
+    }
+    const want = Math.max(0, Math.ceil((this.inFrames * this.toRate) / this.fromRate - 1e-9) - this.outFrames);
+    const out = Array.from({ length: this.channels }, () => new Float32Array(want));
+    let o = 0;
+    for (const p of pending) {
+      const n = Math.min(p[0].length, want - o);
+      for (let c = 0; c < this.channels; c++) out[c].set(p[c].subarray(0, n), o);
+      o += n;
+    }
+    if (o < want) throw new Error(`resampler: chain ended ${want - o} frames short`);
+    return out;
   }
 
   destroy(): void {
     this.done = true;
-    this.b.destroy();
   }
 }
 
@@ -411,14 +458,23 @@ export function createFirResampler(fromRate: number, toRate: number, channels: n
   if (fromRate === toRate) return null;
   const nyquist = Math.min(fromRate, toRate) / 2;
   const fPass = PASSBAND * nyquist;
-  if (toRate < fromRate) {
-    // B only needs to reject the images at fromRate − nyquist (A leaves nothing above nyquist).
-    // B is short, so a deeper stopband is nearly free: it keeps B's images out of the THD+N.
-    const b = designPolyphase(fromRate, toRate, fPass, fromRate - nyquist, ATTENUATION_DB + 20);
-    if (!b) return null;
-    const a = new FftLowpass(fromRate, fPass, nyquist, channels);
-    return new TwoStageResampler(fromRate, toRate, channels, a, new PolyphaseResampler(fromRate, toRate, channels, b));
+  if (toRate > fromRate) {
+    const d = designPolyphase(fromRate, toRate, fPass, nyquist);
+    return d ? new PolyphaseResampler(fromRate, toRate, channels, d) : null;
   }
-  const d = designPolyphase(fromRate, toRate, fPass, nyquist);
-  return d ? new PolyphaseResampler(fromRate, toRate, channels, d) : null;
+  // Downsampling: the sharp low-pass at the input rate, its output folded to half the rate when
+  // that is still at least the output rate (an inverse FFT of half the size), then stage B.
+  const stages: Stage[] = [];
+  let rate = fromRate;
+  const fold = rate % 2 === 0 && rate / 2 >= toRate ? 2 : 1;
+  stages.push(new FftLowpass(rate, fPass, nyquist, channels, fold));
+  rate /= fold;
+  if (rate !== toRate) {
+    // B rejects only the images at rate − nyquist (nothing is left above nyquist); it is short,
+    // so a deeper stopband is nearly free and keeps its images out of the THD+N.
+    const b = designPolyphase(rate, toRate, fPass, rate - nyquist, ATTENUATION_DB + 20);
+    if (!b) return null;
+    stages.push(new PolyphaseResampler(rate, toRate, channels, b));
+  }
+  return new ChainResampler(fromRate, toRate, channels, stages);
 }

@@ -197,6 +197,14 @@ export async function createResampler(
   if (fromRate === toRate) return new IdentityResampler(fromRate, toRate, channels);
   const fir = quality === 'medium' ? createFirResampler(fromRate, toRate, channels) : null;
   if (fir) return fir;
+  return createLibsamplerateResampler(fromRate, toRate, channels, quality);
+}
+
+/** libsamplerate at `quality` whatever the ratio (the benchmark compares it with the FIR 'medium'). */
+export async function createLibsamplerateResampler(
+  fromRate: number, toRate: number, channels: number, quality: ResampleQuality,
+): Promise<Resampler> {
+  checkRates(fromRate, toRate, channels);
   const src = await acquire(channels, fromRate, toRate, QUALITY[quality]);
   return new SincResampler(src, fromRate, toRate, channels);
 }

@@ -156,3 +156,37 @@ describe('resample: streaming', () => {
     expect(fitTone(y, 1000, 48000, 4800).residualDb).toBeLessThan(-90);
   });
 });
+
+describe('resample: the FIR converter on the input path (→ 16 kHz model rate)', () => {
+  // 48 and 32 kHz take the folded inverse FFT (every 2nd sample), 44.1 kHz adds the 320/441 stage.
+  it.each([48000, 44100, 32000])('%i Hz → 16 kHz: flat to 7.2 kHz, nothing aliases from above 8 kHz, stream = one shot', async (from) => {
+    const n = from * 2;
+    for (const [f, check] of [[1000, 'thd'], [7000, 'flat'], [8500, 'alias'], [12000, 'alias']] as const) {
+      const [y] = await resample([tone(f, from, n)], from, 16000);
+      expect(y.length).toBe(outputLength(n, from, 16000));
+      if (check === 'alias') {
+        // 8.5 kHz would fold to 7.5 kHz, 12 kHz to 4 kHz: all that is left is the stopband leak.
+        expect(20 * Math.log10(fitTone(y, 16000 - f, 16000, 1600).rms / (0.5 / Math.SQRT2))).toBeLessThan(-110);
+      } else {
+        const r = fitTone(y, f, 16000, 1600);
+        expect(Math.abs(20 * Math.log10(r.amp / 0.5))).toBeLessThan(1e-4);
+        expect(r.residualDb).toBeLessThan(check === 'thd' ? -125 : -110);
+      }
+    }
+    const x = [tone(440, from, 30011), tone(3000, from, 30011, 0.3), tone(6000, from, 30011, 0.2), tone(100, from, 30011, 0.1)];
+    const whole = await resample(x, from, 16000);
+    const r = await createResampler(from, 16000, 4);
+    const parts: Float32Array[][] = [];
+    for (let o = 0, k = 7; o < x[0].length; o += k, k = (k * 13) % 9001 + 1) parts.push(r.process(x.map((c) => c.subarray(o, Math.min(x[0].length, o + k)))));
+    parts.push(r.flush());
+    for (let c = 0; c < 4; c++) {
+      const joined = new Float32Array(parts.reduce((s, p) => s + p[c].length, 0));
+      let o = 0;
+      for (const p of parts) {
+        joined.set(p[c], o);
+        o += p[c].length;
+      }
+      expect(joined).toEqual(whole[c]);
+    }
+  });
+});
