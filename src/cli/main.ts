@@ -7,6 +7,7 @@ import { S5Error } from '../shared/errors';
 import { APP_VERSION } from '../engine/version';
 import { doctorCommand } from './commands/doctor';
 import { evaluateCommand } from './commands/evaluate';
+import { listenCommand } from './commands/listen';
 import { modelsCommand } from './commands/models';
 import { onnxBenchCommand } from './commands/onnx-bench';
 import { onnxRunCommand } from './commands/onnx-run';
@@ -16,7 +17,7 @@ import { tagCommand } from './commands/tag';
 import { EXIT, formatDataError, formatUsageError, processIO, UsageError, type CliIO, type Command } from './io';
 
 export const COMMANDS: readonly Command[] = [
-  separateCommand, tagCommand, evaluateCommand, submissionCommand, modelsCommand, doctorCommand, onnxRunCommand, onnxBenchCommand,
+  separateCommand, tagCommand, listenCommand, evaluateCommand, submissionCommand, modelsCommand, doctorCommand, onnxRunCommand, onnxBenchCommand,
 ];
 
 function topHelp(): string {

@@ -7,6 +7,10 @@
  * state reaches every client as events: `liveFrame` per tagger hop (probabilities, active labels,
  * levels, latency/CPU/dropout counters), `liveEvent` per label onset/offset, `liveAudio` with the
  * listen output when the client plays it (web mode), `liveState` when the session starts/stops/fails.
+ *
+ * Listening has two modes (issue #17, docs/live.md): `clean` runs the separator on a sliding window
+ * (isolation, ≈ 250–370 ms late), `direct` steers a first-order beam at each class's direction
+ * (tens of milliseconds, but only as much isolation as a first-order beam gives).
  */
 import { ChannelFormatSchema } from './audio';
 import { S5_LABELS } from './labels';
@@ -61,10 +65,28 @@ export const LiveReplaySourceSchema = z.object({
   speed: z.number().min(0.1).max(100).default(1),
   /** Start again at the end (default) or end the session. */
   loop: z.boolean().default(true),
+  /**
+   * false: no clock — each 10 ms block is handed over when the session has processed the previous
+   * one (offline render of the live path, `s5 listen`; needs loop false; latency = processing only).
+   */
+  paced: z.boolean().default(true),
 });
 
 export const LiveSourceSchema = z.discriminatedUnion('kind', [LiveDeviceSourceSchema, LiveReplaySourceSchema]);
 export type LiveSource = z.input<typeof LiveSourceSchema>;
+
+/** How a listened class is heard: separator (clean) or a beam at its direction (direct). */
+export const LISTEN_MODES = ['direct', 'clean'] as const;
+export const ListenModeSchema = z.enum(LISTEN_MODES);
+export type ListenMode = z.infer<typeof ListenModeSchema>;
+
+/**
+ * Direct mode's beam (engine/dsp/beam.ts): max-rE (default: rear lobe −11 dB, robust to direction
+ * errors), hypercardioid (most directive, −6 dB rear lobe), cardioid (null at 180°), or MVDR on
+ * the live covariance (deepest nulls with an exact direction, loses the target with a wrong one).
+ */
+export const BEAM_PATTERNS = ['max-re', 'hypercardioid', 'cardioid', 'mvdr'] as const;
+export const BeamPatternSchema = z.enum(BEAM_PATTERNS);
 
 export const LiveOutputSchema = z.discriminatedUnion('kind', [
   /** No listen output (tagging only). */
@@ -86,6 +108,13 @@ export const LiveStartRequestSchema = z.object({
   /** Separator context for listening, in seconds (shorter = faster, less context). */
   listenWindowSeconds: z.number().min(0.5).max(60).default(2),
   listen: z.array(LabelSchema).max(18).default([]),
+  /** How the listened classes are heard (default clean: the separator). */
+  listenMode: ListenModeSchema.default('clean'),
+  /** Direct mode's beam pattern. */
+  beam: BeamPatternSchema.default('max-re'),
+  /** Direct mode: seconds between the separator's direction passes (rounded to hops), and their window. */
+  directionHopSeconds: z.number().min(0.05).max(10).default(0.5),
+  directionWindowSeconds: z.number().min(0.25).max(60).default(1),
   output: LiveOutputSchema.default({ kind: 'client' }),
   /** Start recording at once into this folder. */
   recordDir: PathSchema.optional(),
@@ -104,6 +133,15 @@ export const LiveSessionInfoSchema = z.object({
   hopSeconds: z.number(),
   tagWindowSeconds: z.number(),
   listenWindowSeconds: z.number(),
+  /** The listen mode the session started in, the beam, and the direct path's timing. */
+  listenMode: ListenModeSchema,
+  beam: BeamPatternSchema,
+  /** Processing step of the direct path (s); its blocks are the source's, cut at these steps. */
+  directStepSeconds: z.number(),
+  directionHopSeconds: z.number(),
+  directionWindowSeconds: z.number(),
+  /** false for an unpaced replay (offline render). */
+  paced: z.boolean(),
   tagger: z.string(),
   separator: z.string().nullable(),
   sourceName: z.string(),
@@ -121,11 +159,24 @@ export const LiveEventRecordSchema = z.object({
 });
 export type LiveEventRecord = z.infer<typeof LiveEventRecordSchema>;
 
+const LatencySchema = z.object({
+  p50Ms: z.number().nullable(),
+  p95Ms: z.number().nullable(),
+  /** Measurements ever taken (8 frames per output block). */
+  samples: z.number().int().nonnegative(),
+});
+
 export const LiveStatsSchema = z.object({
-  /** Listen path latency (capture of a frame → written to the output), ms; null before any output. */
+  /**
+   * Listen path latency of the current mode (capture of a frame → written to the output, plus
+   * what the output reports queued ahead), ms; null before any output in this mode.
+   */
   latencyP50Ms: z.number().nullable(),
   latencyP95Ms: z.number().nullable(),
   latencySamples: z.number().int().nonnegative(),
+  /** The current listen mode and the latency measured in each mode this session. */
+  mode: ListenModeSchema,
+  latencyByMode: z.object({ direct: LatencySchema, clean: LatencySchema }),
   /** Pipeline busy time per hop length (1 = no margin left). */
   load: z.number(),
   /** Engine process CPU time per wall time per core (0…1). */
@@ -141,6 +192,15 @@ export const LiveStatsSchema = z.object({
   /** Mean processing time per hop (tagger, separator) in ms. */
   tagMs: z.number(),
   separateMs: z.number(),
+  /** Direct mode: mean time of a direction pass (separator on the direction window), ms; passes done. */
+  directionMs: z.number(),
+  directionPasses: z.number().int().nonnegative(),
+  /** Direction results that arrived after the frame they were due to steer from. */
+  lateDirections: z.number().int().nonnegative(),
+  /** Beam processing time per direct block (ms, p50/p95) and the mean block length (frames). */
+  directBlockMsP50: z.number().nullable(),
+  directBlockMsP95: z.number().nullable(),
+  directBlockFrames: z.number().nullable(),
 });
 export type LiveStats = z.infer<typeof LiveStatsSchema>;
 
@@ -161,6 +221,7 @@ export const LiveStatusResultSchema = z.object({
   running: z.boolean(),
   session: LiveSessionInfoSchema.nullable(),
   listen: z.array(LabelSchema),
+  listenMode: ListenModeSchema.nullable(),
   events: z.array(LiveEventRecordSchema),
   recording: LiveRecordingSchema.nullable(),
 });
@@ -178,6 +239,14 @@ export const LiveFrameEventSchema = z.object({
   overloaded: z.boolean(),
   stats: LiveStatsSchema,
   recording: LiveRecordingSchema.nullable(),
+  /** Direct mode's beams: look direction per listened class (null: no direction yet, omni). */
+  beams: z.array(z.object({
+    label: LabelSchema,
+    azimuth_deg: z.number().nullable(),
+    elevation_deg: z.number().nullable(),
+    /** The latest direction pass kept the old direction (class off or quiet). */
+    held: z.boolean(),
+  })),
 });
 export type LiveFrameEvent = z.infer<typeof LiveFrameEventSchema>;
 
@@ -208,8 +277,11 @@ export const LIVE_METHODS = {
   liveStart: { input: LiveStartRequestSchema, output: LiveSessionInfoSchema },
   liveStop: { input: z.object({}), output: LiveStopResultSchema },
   liveStatus: { input: z.object({}), output: LiveStatusResultSchema },
-  /** The classes to hear (empty = listen off). */
-  liveListen: { input: z.object({ labels: z.array(LabelSchema).max(18) }), output: z.object({ labels: z.array(LabelSchema) }) },
+  /** The classes to hear (empty = listen off) and, optionally, the mode (switching crossfades). */
+  liveListen: {
+    input: z.object({ labels: z.array(LabelSchema).max(18), mode: ListenModeSchema.optional() }),
+    output: z.object({ labels: z.array(LabelSchema), mode: ListenModeSchema }),
+  },
   /** Starts recording into `dir` (default: the data folder's `recordings/`) — raw input WAV + events JSON lines — or stops it. */
   liveRecord: {
     input: z.object({ action: z.enum(['start', 'stop']), dir: PathSchema.optional() }),

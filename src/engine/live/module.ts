@@ -15,12 +15,12 @@ import { createResampler, type Resampler } from '../audio/resample';
 import { inputChannelFormat } from '../models/roles';
 import type { ChannelFormat } from '../../shared/audio';
 import { listDevices, PortAudioOutput, PortAudioSource } from './portaudio';
-import { LiveSession, type ListenOutput } from './session';
+import { LiveSession, type ListenOutput, type SessionOptions } from './session';
 import { ReplaySource, type LiveSourceHandle } from './source';
 import type { LabelEvent } from './labels';
 
 /** Listen output as `liveAudio` events (the client plays them). */
-function clientOutput(ctx: EngineContext, sessionId: string, rate: number): ListenOutput {
+function clientOutput(ctx: Pick<EngineContext, 'emit'>, sessionId: string, rate: number): ListenOutput {
   return {
     kind: 'client',
     write(pcm, t) {
@@ -43,6 +43,7 @@ async function deviceOutput(deviceId: number, modelRate: number, rate?: number):
       if (block.length) out.write(block);
       return performance.now();
     },
+    delayMs: () => out.queuedMs(),
     async close() {
       rs?.destroy();
       await out.close();
@@ -50,19 +51,69 @@ async function deviceOutput(deviceId: number, modelRate: number, rate?: number):
   };
 }
 
+async function openSource(req: S5ParsedInput<'liveStart'>, channelFormat: ChannelFormat): Promise<LiveSourceHandle> {
+  const s = req.source;
+  if (s.kind === 'replay') {
+    if (!s.paced && s.loop) throw new S5Error('invalid_request', 'an unpaced replay (paced: false) cannot loop; set loop: false');
+    return ReplaySource.open(s.path, { speed: s.speed, loop: s.loop, channelFormat, paced: s.paced });
+  }
+  return new PortAudioSource({
+    deviceId: s.deviceId, sampleRate: s.sampleRate, sampleFormat: s.sampleFormat, channels: s.channels,
+    channelOrder: s.channelOrder, framesPerBuffer: s.framesPerBuffer,
+  });
+}
+
+/**
+ * Builds a live session for a `liveStart` request: models (listening disabled with a warning when
+ * no separator is available), channel format, source, output. Shared by the API handler and the
+ * offline render (`render.ts`, `s5 listen`), so both run the same session on the same settings.
+ * Not started; on failure everything opened is closed.
+ */
+export async function createLiveSession(
+  ctx: Pick<EngineContext, 'runtime' | 'emit'>, req: S5ParsedInput<'liveStart'>, hooks: Pick<SessionOptions, 'onBeamStep'> = {},
+): Promise<LiveSession> {
+  const { pipeline } = ctx.runtime();
+  const warnings: string[] = [];
+  let models;
+  try {
+    models = await pipeline.models(req.models, true);
+  } catch (e) {
+    if (!(e instanceof S5Error) || e.code !== 'not_found') throw e;
+    models = await pipeline.models(req.models, false);
+    warnings.push(`listening is unavailable: ${e.message}`);
+  }
+  warnings.push(...models.warnings);
+  const input = inputChannelFormat([models.tagger.manifest, models.separator?.manifest], req.channelFormat);
+  const channelFormat = input.channelFormat ?? req.channelFormat;
+  if (input.warning) warnings.push(input.warning);
+  const source = await openSource(req, channelFormat);
+  if (source.channels < 4 && req.source.kind === 'replay') warnings.push(`${req.source.path} has ${source.channels} channel(s); the missing FOA channels are silent`);
+  const id = randomBytes(6).toString('hex');
+  const rate = models.tagger.manifest.sample_rate;
+  let output: ListenOutput | null = null;
+  try {
+    if (req.output.kind === 'client') output = clientOutput(ctx, id, rate);
+    else if (req.output.kind === 'device') output = await deviceOutput(req.output.deviceId, rate, req.output.sampleRate);
+  } catch (e) {
+    await source.stop().catch(() => undefined);
+    throw e;
+  }
+  return new LiveSession({
+    id, source, channelFormat,
+    channelOrder: req.source.kind === 'device' ? req.source.channelOrder : [0, 1, 2, 3],
+    hopSeconds: req.hopSeconds, tagWindowSeconds: req.tagWindowSeconds, listenWindowSeconds: req.listenWindowSeconds,
+    listen: req.listen, listenMode: req.listenMode, beam: req.beam,
+    directionHopSeconds: req.directionHopSeconds, directionWindowSeconds: req.directionWindowSeconds,
+    tagger: models.tagger, separator: models.separator, output, warnings,
+    emit: (e, p) => ctx.emit(e, p),
+    ...hooks,
+  });
+}
+
 export function liveModule(ctx: EngineContext): EngineModule {
   let session: LiveSession | null = null;
   let lastEvents: LabelEvent[] = [];
   let lastRecording: { path: string; eventsPath: string; seconds: number } | null = null;
-
-  async function openSource(req: S5ParsedInput<'liveStart'>, channelFormat: ChannelFormat): Promise<LiveSourceHandle> {
-    const s = req.source;
-    if (s.kind === 'replay') return ReplaySource.open(s.path, { speed: s.speed, loop: s.loop, channelFormat });
-    return new PortAudioSource({
-      deviceId: s.deviceId, sampleRate: s.sampleRate, sampleFormat: s.sampleFormat, channels: s.channels,
-      channelOrder: s.channelOrder, framesPerBuffer: s.framesPerBuffer,
-    });
-  }
 
   async function stop(): Promise<{ stopped: boolean; recording: typeof lastRecording; stats: ReturnType<LiveSession['stats']> | null }> {
     const s = session;
@@ -81,42 +132,14 @@ export function liveModule(ctx: EngineContext): EngineModule {
       liveStart: async (req) => {
         if (session?.isRunning) throw new S5Error('invalid_request', 'a live session is already running; stop it first');
         if (session) await stop();
-        const { pipeline } = ctx.runtime();
-        const warnings: string[] = [];
-        let models;
-        try {
-          models = await pipeline.models(req.models, true);
-        } catch (e) {
-          if (!(e instanceof S5Error) || e.code !== 'not_found') throw e;
-          models = await pipeline.models(req.models, false);
-          warnings.push(`listening is unavailable: ${e.message}`);
-        }
-        warnings.push(...models.warnings);
-        const input = inputChannelFormat([models.tagger.manifest, models.separator?.manifest], req.channelFormat);
-        const channelFormat = input.channelFormat ?? req.channelFormat;
-        if (input.warning) warnings.push(input.warning);
-        const source = await openSource(req, channelFormat);
-        if (source.channels < 4 && req.source.kind === 'replay') warnings.push(`${req.source.path} has ${source.channels} channel(s); the missing FOA channels are silent`);
-        const id = randomBytes(6).toString('hex');
-        const rate = models.tagger.manifest.sample_rate;
-        let output: ListenOutput | null = null;
-        if (req.output.kind === 'client') output = clientOutput(ctx, id, rate);
-        else if (req.output.kind === 'device') output = await deviceOutput(req.output.deviceId, rate, req.output.sampleRate);
-        const s = new LiveSession({
-          id, source, channelFormat,
-          channelOrder: req.source.kind === 'device' ? req.source.channelOrder : [0, 1, 2, 3],
-          hopSeconds: req.hopSeconds, tagWindowSeconds: req.tagWindowSeconds, listenWindowSeconds: req.listenWindowSeconds,
-          listen: req.listen, tagger: models.tagger, separator: models.separator, output, warnings,
-          emit: (e, p) => ctx.emit(e, p),
-        });
+        const s = await createLiveSession(ctx, req);
         try {
           if (req.recordDir) await s.startRecording(req.recordDir);
           await s.start();
         } catch (e) {
           await s.stopRecording().catch(() => undefined);
           await s.end('failed', (e as Error).message).catch(() => undefined);
-          await output?.close().catch(() => undefined);
-          await source.stop().catch(() => undefined);
+          await s.closeIO();
           throw e;
         }
         session = s;
@@ -131,13 +154,14 @@ export function liveModule(ctx: EngineContext): EngineModule {
         running: session?.isRunning ?? false,
         session: session?.info ?? null,
         listen: session?.listening ?? [],
+        listenMode: session?.listenMode ?? null,
         events: session?.events() ?? lastEvents,
         recording: session?.recordingInfo() ?? lastRecording,
       }),
-      liveListen: async ({ labels }) => {
+      liveListen: async ({ labels, mode }) => {
         if (!session) throw new S5Error('invalid_request', 'no live session is running');
         if (!session.info.separator && labels.length) throw new S5Error('not_found', 'listening needs a separator model; none is installed or active');
-        return { labels: session.setListen(labels) };
+        return { labels: session.setListen(labels, mode), mode: session.listenMode };
       },
       liveRecord: async ({ action, dir }) => {
         if (action === 'stop') {

@@ -110,6 +110,7 @@ export function checkCapture(d: PaDevice, opts: Pick<CaptureOptions, 'channels' 
 export class PortAudioSource implements LiveSourceHandle {
   readonly convertsFormat = false;
   readonly speed = 1;
+  readonly paced = true;
   overruns = 0;
   private stream: PaStream | null = null;
   private readonly device: PaDevice;
@@ -216,7 +217,14 @@ export class PortAudioSource implements LiveSourceHandle {
   }
 }
 
-/** A mono float output stream on a PortAudio device (the listen output). */
+/** Output buffer of the listen stream (s): PortAudio's buffer size and naudiodon's queue unit. */
+export const OUTPUT_BUFFER_SECONDS = 0.01;
+
+/**
+ * A mono float output stream on a PortAudio device (the listen output), with 10 ms buffers so the
+ * direct listen mode's blocks are not held back. naudiodon's write queue (`maxQueue` chunks in
+ * native code, the rest in the Node stream) is the part of the output delay we can see.
+ */
 export class PortAudioOutput {
   private stream: PaStream | null = null;
   readonly sampleRate: number;
@@ -231,7 +239,10 @@ export class PortAudioOutput {
     const pa = portAudio();
     try {
       this.stream = pa.AudioIO({
-        outOptions: { channelCount: 1, sampleFormat: pa.SampleFormatFloat32, sampleRate: this.sampleRate, deviceId: this.device.id, closeOnError: false },
+        outOptions: {
+          channelCount: 1, sampleFormat: pa.SampleFormatFloat32, sampleRate: this.sampleRate, deviceId: this.device.id, closeOnError: false,
+          framesPerBuffer: Math.round(this.sampleRate * OUTPUT_BUFFER_SECONDS), maxQueue: 2,
+        },
       });
       this.stream.removeAllListeners('error');
       this.stream.on('error', () => undefined);
@@ -244,6 +255,12 @@ export class PortAudioOutput {
 
   write(pcm: Float32Array): void {
     this.stream?.write?.(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  }
+
+  /** Audio written but still in the Node-side queue (ms); native and device buffers come on top. */
+  queuedMs(): number {
+    const bytes = (this.stream as { writableLength?: number } | null)?.writableLength ?? 0;
+    return (bytes / 4 / this.sampleRate) * 1000;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,9 @@
  * What the live session reads from: a source delivers planar float blocks with the wall-clock
  * time (performance.now() ms) at which the block's last frame was captured. Two kinds: a PortAudio
  * capture device (portaudio.ts) and a recording replayed as if live (ReplaySource below), paced by
- * a real clock with an optional speed factor (demos, tests, users without an array).
+ * a real clock with an optional speed factor (demos, tests, users without an array) — or unpaced:
+ * each block is handed over as soon as the session has processed the previous one (`s5 listen`
+ * renders a file through the live path this way, faster than real time and with nothing skipped).
  */
 import type { ChannelFormat } from '../../shared/audio';
 import type { WavSampleFormat } from '../audio/wav';
@@ -18,16 +20,24 @@ export interface LiveSourceHandle {
   readonly convertsFormat: boolean;
   /** Playback speed relative to real time (1 for devices). */
   readonly speed: number;
+  /** false: blocks come as fast as the session takes them (it is waited for after each block). */
+  readonly paced: boolean;
   /** The WAV sample format that stores this source's input without loss. */
   readonly recordFormat: WavSampleFormat;
   /** Input overruns reported by the source (frames lost before they reached us). */
   readonly overruns: number;
-  start(sink: BlockSink, onEnd: (err?: Error) => void): Promise<void>;
+  /**
+   * Starts delivering blocks. An unpaced source awaits `idle` (the session has processed all it
+   * was given) before each next block and before reporting the end.
+   */
+  start(sink: BlockSink, onEnd: (err?: Error) => void, idle?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Timer period of the replay clock (ms); each tick delivers every frame that is due. */
 const TICK_MS = 10;
+/** Block length of an unpaced replay (s): the same 10 ms a paced tick delivers. */
+const UNPACED_BLOCK_SECONDS = 0.01;
 
 export class ReplaySource implements LiveSourceHandle {
   readonly convertsFormat = true;
@@ -50,17 +60,19 @@ export class ReplaySource implements LiveSourceHandle {
     readonly channels: number,
     readonly recordFormat: WavSampleFormat,
     readonly speed: number,
+    readonly paced: boolean,
     private readonly file: string,
     private readonly channelFormat: ChannelFormat,
     private readonly loop: boolean,
   ) {}
 
-  static async open(file: string, opts: { speed: number; loop: boolean; channelFormat: ChannelFormat }): Promise<ReplaySource> {
+  static async open(file: string, opts: { speed: number; loop: boolean; channelFormat: ChannelFormat; paced?: boolean }): Promise<ReplaySource> {
     const s = await openAudioStream(file, { channelFormat: opts.channelFormat, blockFrames: 8192 });
     const info = s.info;
     await s.close();
     const fmt: WavSampleFormat = info.encoding === 'pcm_s16' || info.encoding === 'pcm_u8' ? 'pcm16' : info.encoding === 'pcm_s24' ? 'pcm24' : 'float32';
-    return new ReplaySource(`replay: ${file}`, info.sampleRate, info.channels, fmt, opts.speed, file, opts.channelFormat, opts.loop);
+    const paced = opts.paced ?? true;
+    return new ReplaySource(`replay: ${file}`, info.sampleRate, info.channels, fmt, paced ? opts.speed : 1, paced, file, opts.channelFormat, opts.loop);
   }
 
   private async openStream(): Promise<void> {
@@ -111,7 +123,11 @@ export class ReplaySource implements LiveSourceHandle {
     return o === n ? out : out.map((c) => c.subarray(0, o));
   }
 
-  async start(sink: BlockSink, onEnd: (err?: Error) => void): Promise<void> {
+  async start(sink: BlockSink, onEnd: (err?: Error) => void, idle?: () => Promise<void>): Promise<void> {
+    if (!this.paced) {
+      void this.runUnpaced(sink, onEnd, idle ?? (() => Promise.resolve()));
+      return;
+    }
     const perSecond = this.sampleRate * this.speed;
     await this.refill(Math.ceil(perSecond * 0.5));
     this.t0 = performance.now();
@@ -138,6 +154,31 @@ export class ReplaySource implements LiveSourceHandle {
       this.timer = setTimeout(tick, TICK_MS);
     };
     this.timer = setTimeout(tick, TICK_MS);
+  }
+
+  /** Unpaced: one block, then wait for the session, until the file ends (or `stop`). */
+  private async runUnpaced(sink: BlockSink, onEnd: (err?: Error) => void, idle: () => Promise<void>): Promise<void> {
+    const block = Math.max(1, Math.round(this.sampleRate * UNPACED_BLOCK_SECONDS));
+    try {
+      while (!this.stopped) {
+        if (this.queued < block && !this.ended) await this.refill(block * 100);
+        if (this.stopped) return;
+        if (this.queued === 0 && this.ended) break;
+        const n = Math.min(block, this.queued);
+        const b = this.take(n);
+        this.sent += n;
+        // No clock: a block is "captured" when it is handed over (latency = processing time).
+        sink(b, n, performance.now());
+        await idle();
+      }
+      if (!this.stopped) {
+        this.stopped = true;
+        onEnd();
+      }
+    } catch (e) {
+      this.stopped = true;
+      onEnd(e as Error);
+    }
   }
 
   async stop(): Promise<void> {
