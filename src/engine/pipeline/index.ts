@@ -8,7 +8,7 @@ export { processRecording, windowCount, type PipelineProgress, type ProcessReque
 export { TAGGER_DECODERS, decodeTagger, decodeMultilabel, decodeSlots, LabelTally, stemKeys, type LabelOrigin, type Pick, type StemKey, type WindowDecision } from './decision';
 export { judge, runVerifier, verifierRule, type Verdict, type VerifierRule } from './verifier';
 export { refineWindow, type RefineRequest, type RefineResult } from './refine';
-export { windows, type AudioWindow } from './windower';
+export { windows, pipelineHop, HOP_FRACTION, type AudioWindow } from './windower';
 export { runTagger, runSeparator, type ModelSession, type PipelineModel } from './runners';
 export { buildSubmission, submissionNames, estimateName, type SubmissionRequest, type SubmissionSummary } from './submission';
 export { expandInputs, AUDIO_EXTENSIONS } from './inputs';

@@ -1,7 +1,7 @@
 /**
  * One recording through the whole pipeline, streaming:
  *
- *   decode → ACN/SN3D → resample to the model rate → windows (model length, 50 % overlap)
+ *   decode → ACN/SN3D → resample to the model rate → windows (model length, hop 80 %: windower.ts)
  *     → tagger per window (timeline, window decision) → separator for the window's labels
  *     → overlap-add (triangle crossfade) → stems written as they become final
  *     + direction of each stem from the FOA mixture (same samples, same time)
@@ -35,7 +35,7 @@ import { refineWindow } from './refine';
 import { runTagger, type PipelineModel } from './runners';
 import { verifierRule } from './verifier';
 import { StemWriters } from './stems';
-import { readAhead, windows, type AudioWindow } from './windower';
+import { pipelineHop, readAhead, windows, type AudioWindow } from './windower';
 
 export interface PipelineProgress {
   task: 'separate' | 'tag';
@@ -219,7 +219,7 @@ async function openRecording(req: ProcessRequest): Promise<Recording> {
     }
   }
   return {
-    stream, name: recordingName(req.path), rate, W, hop: Math.floor(W / 2),
+    stream, name: recordingName(req.path), rate, W, hop: pipelineHop(W),
     windowChannels: Math.max(needed, info.channels >= 4 ? 4 : 1),
     foa: !input.arrayModel && info.channels >= 4 && isFoaFormat(info.channelFormat),
     sep, out: sep && req.output ? req.output : null, verifier, mode, query: req.query ? [...req.query] : null,

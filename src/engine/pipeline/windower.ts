@@ -1,6 +1,21 @@
 /**
+ * Hop between the pipeline's window starts: 80 % of the window, i.e. 2 s of overlap for 10-s
+ * models (crossfaded by the overlap-add). It was 50 %, which ran every sample through the tagger
+ * and the separator twice: a long recording cost 2× the model time of clips of the same total
+ * length. Measured on 6 min of real-IR synthetic scenes (shipped models, 65 scene×label pairs):
+ * 80 % changes CA-SDRi by −0.06 dB (± 0.13 dB standard error) at 0.64× the windows; 75 % by
+ * −0.24 dB. A recording of one window (the official 10-s clips) is unchanged.
+ */
+export const HOP_FRACTION = 0.8;
+
+/** Hop in samples for a window of `windowSamples`. */
+export function pipelineHop(windowSamples: number): number {
+  return Math.max(1, Math.round(windowSamples * HOP_FRACTION));
+}
+
+/**
  * Cuts a stream of planar blocks into model windows of `windowSamples` with `hopSamples` between
- * starts (50 % overlap in the pipeline). Window k starts at k·hop; the last window is zero-padded
+ * starts (`pipelineHop` in the pipeline). Window k starts at k·hop; the last window is zero-padded
  * past the end of the input, and a file shorter than one window gives one padded window. Each
  * window is a fresh planar-contiguous array [channels × windowSamples] (the layout of a
  * [1, channels, samples] tensor), so it can be moved to the inference worker. Input channels

@@ -13,6 +13,7 @@ import { S5_LABELS, type S5Label } from '../../../src/shared/labels';
 import { S5ResultSchema } from '../../../src/shared/result';
 import { readAudio, writeAudio } from '../../../src/engine/audio';
 import { processRecording, windowCount } from '../../../src/engine/pipeline/process';
+import { pipelineHop } from '../../../src/engine/pipeline/windower';
 import type { PipelineModel } from '../../../src/engine/pipeline/runners';
 import type { Tensor } from '../../../src/engine/inference/ort-client';
 import { encodeFoa, noise } from '../../fixtures/models/helpers';
@@ -108,7 +109,7 @@ describe('processRecording', () => {
       separator: fakeSeparator(manifest('separator')), output: { dir: out, format: 'f32' }, threads: 1,
     });
     expect(r.labels).toEqual([{ label: 'Speech', count: 1, confidence: 0.9 }]);
-    expect(r.timeline).toHaveLength(windowCount(N, W, W / 2));
+    expect(r.timeline).toHaveLength(windowCount(N, W, pipelineHop(W)));
     expect(r.timeline[0]).toMatchObject({ start: 0, end: 1, labels: ['Speech'] });
     expect(r.timeline.at(-1)!.end).toBeCloseTo(N / RATE, 4);
     const stem = (await readAudio(path.join(out, 'Speech.wav'))).data[0];
@@ -119,7 +120,7 @@ describe('processRecording', () => {
     const d = r.stems[0].direction!;
     expect(d.azimuth_deg).toBeCloseTo(40, 0);
     expect(d.elevation_deg).toBeCloseTo(10, 0);
-    expect(d.windows.length).toBe(Math.ceil(N / (W / 2)));
+    expect(d.windows.length).toBe(Math.ceil(N / pipelineHop(W)));
     expect(r.stems[0].rms_db).toBeCloseTo(20 * Math.log10(0.3 / Math.sqrt(3)), 0);
     const json = S5ResultSchema.parse(JSON.parse(readFileSync(path.join(out, 'labels.json'), 'utf8')));
     expect(json).toEqual(r);
@@ -138,8 +139,8 @@ describe('processRecording', () => {
     expect(r.stems.map((s) => s.file)).toEqual(['Speech.wav', 'Dishes.wav']);
     const dishes = (await readAudio(path.join(out, 'Dishes.wav'))).data[0];
     expect(dishes.length).toBe(N);
-    const firstWindow = 6 * (W / 2);
-    expect(Math.max(...dishes.subarray(0, firstWindow - W / 2).map(Math.abs))).toBe(0);
+    const firstWindow = 6 * pipelineHop(W);
+    expect(Math.max(...dishes.subarray(0, firstWindow).map(Math.abs))).toBe(0);
     // fully inside windows 7+ (both neighbours have it): exactly half of W
     const i = firstWindow + W;
     expect(dishes[i]).toBeCloseTo(0.5 * foa[0][i], 6);
