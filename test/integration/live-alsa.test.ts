@@ -37,7 +37,7 @@ for (const rate of [32000, 48000]) {
 }
 process.env.HOME = writeAlsaFileConfig(home, devices);
 
-const { listDevices, PortAudioSource } = await import('../../src/engine/live/portaudio');
+const { listDevices, listDevicesQuietly, PortAudioSource } = await import('../../src/engine/live/portaudio');
 const { Engine } = await import('../../src/engine/engine');
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -75,6 +75,10 @@ describe('PortAudio capture through the ALSA file plugin', () => {
     expect(d).toMatchObject({ hostApi: 'ALSA' });
     expect(d?.maxInputChannels).toBeGreaterThanOrEqual(4);
     expect(d?.defaultSampleRate).toBe(48000);
+  });
+
+  it('the quiet listing (a child process, ALSA lines dropped) finds the same devices', async () => {
+    expect(await listDevicesQuietly()).toEqual(listDevices());
   });
 
   for (const dev of devices) {

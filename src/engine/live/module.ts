@@ -14,7 +14,7 @@ import type { EngineContext, EngineModule } from '../context';
 import { createResampler, type Resampler } from '../audio/resample';
 import { inputChannelFormat } from '../models/roles';
 import type { ChannelFormat } from '../../shared/audio';
-import { listDevices, PortAudioOutput, PortAudioSource } from './portaudio';
+import { listDevicesQuietly, PortAudioOutput, PortAudioSource } from './portaudio';
 import { LiveSession, type ListenOutput, type SessionOptions } from './session';
 import { ReplaySource, type LiveSourceHandle } from './source';
 import type { LabelEvent } from './labels';
@@ -128,7 +128,7 @@ export function liveModule(ctx: EngineContext): EngineModule {
 
   return {
     handlers: {
-      liveDevices: async () => listDevices(),
+      liveDevices: () => listDevicesQuietly(),
       liveStart: async (req) => {
         if (session?.isRunning) throw new S5Error('invalid_request', 'a live session is already running; stop it first');
         if (session) await stop();

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { S5Error } from '../../shared/errors';
 import type { LiveDevice } from '../../shared/api-live';
 import type { BlockSink, LiveSourceHandle } from './source';
+import { probeDevices } from './device-probe';
 
 export interface PaDevice {
   id: number;
@@ -51,16 +52,36 @@ export function portAudio(): Naudiodon {
   throw new S5Error('unsupported', `audio devices are unavailable: the PortAudio module (naudiodon) could not be loaded (${loadError}); replay a recording instead`);
 }
 
-export function listDevices(): { inputs: LiveDevice[]; outputs: LiveDevice[]; error: string | null } {
+type DeviceList = { inputs: LiveDevice[]; outputs: LiveDevice[]; error: string | null };
+
+function toList(devices: readonly PaDevice[]): DeviceList {
+  const all = devices.map((d) => ({
+    id: d.id, name: d.name, hostApi: d.hostAPIName, maxInputChannels: d.maxInputChannels,
+    maxOutputChannels: d.maxOutputChannels, defaultSampleRate: d.defaultSampleRate,
+  }));
+  return { inputs: all.filter((d) => d.maxInputChannels > 0), outputs: all.filter((d) => d.maxOutputChannels > 0), error: null };
+}
+
+/** The devices, probed in this process (libasound may print its probe lines to our stderr). */
+export function listDevices(): DeviceList {
   try {
-    const all = portAudio().getDevices().map((d) => ({
-      id: d.id, name: d.name, hostApi: d.hostAPIName, maxInputChannels: d.maxInputChannels,
-      maxOutputChannels: d.maxOutputChannels, defaultSampleRate: d.defaultSampleRate,
-    }));
-    return { inputs: all.filter((d) => d.maxInputChannels > 0), outputs: all.filter((d) => d.maxOutputChannels > 0), error: null };
+    return toList(portAudio().getDevices());
   } catch (e) {
     return { inputs: [], outputs: [], error: (e as Error).message };
   }
+}
+
+/**
+ * The devices, probed in a short-lived child process whose stderr is dropped (device-probe.ts):
+ * the dozens of "ALSA lib …" lines PortAudio's probe makes libasound print never reach the
+ * terminal. What the Live view's device list uses.
+ */
+export async function listDevicesQuietly(): Promise<DeviceList> {
+  const r = await probeDevices();
+  if (r.error !== null) {
+    return { inputs: [], outputs: [], error: `audio devices are unavailable: the PortAudio module (naudiodon) could not list them (${r.error}); replay a recording instead` };
+  }
+  return toList(r.devices);
 }
 
 function findDevice(id: number, dir: 'input' | 'output'): PaDevice {
