@@ -96,3 +96,18 @@ def test_augment_off_by_default():
     cfg = TrainConfig.from_dict({}).data.augment
     item = {"mixture": np.ones((4, 10), np.float32), "dry": np.ones((1, 10), np.float32), "labels": ["Speech"]}
     assert augment_item(item, cfg, 16000, (0, 1)) is item
+
+
+def test_single_source_view_gives_one_target_with_leakage():
+    from s5trainer.train.augment import single_source_item
+    rng = np.random.default_rng(0)
+    dry = rng.standard_normal((2, 1000)).astype(np.float32)
+    rest = rng.standard_normal(1000).astype(np.float32)
+    w = dry.sum(0) + rest
+    item = {"mixture": np.stack([w, w, w, w]), "dry": dry, "labels": ["Speech", "Dishes"]}
+    out = single_source_item(item, (0, 3), leak_db=(-20.0, -20.0))
+    k = ["Speech", "Dishes"].index(out["labels"][0])
+    assert out["mixture"].shape == (1, 1000) and len(out["labels"]) == 1
+    expected = dry[k] + 0.1 * (w - dry[k])
+    assert np.allclose(out["mixture"][0], expected, atol=1e-5)
+    assert np.array_equal(single_source_item(item, (0, 3))["mixture"], single_source_item(item, (0, 3))["mixture"])

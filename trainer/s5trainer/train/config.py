@@ -59,6 +59,8 @@ class DataCfg:
     workers: int = 2                   # DataLoader worker processes (0: load in the training process)
     seed: int = 0
     augment: AugmentCfg = field(default_factory=AugmentCfg)
+    view: str = "mixture"              # mixture | single_source (stem-verifier data: one target + leakage, 1 channel)
+    leak_db: list = field(default_factory=lambda: [-25.0, -5.0])   # single_source: level of the rest of the scene
     synth: dict = field(default_factory=dict)   # extra SynthConfig fields for training scenes, e.g.
                                                 #   {foa_ambience: [FILE], foa_ambience_prob: 0.2, background_tilt_db: 3}
 
@@ -136,6 +138,7 @@ class TrainConfig:
         _choice("task", self.task, TASKS)
         _choice("data.source", self.data.source, ("synth", "folder", "random"))
         _choice("data.slot_order", self.data.slot_order, ("onset", "class"))
+        _choice("data.view", self.data.view, ("mixture", "single_source"))
         _choice("validation.source", self.validation.source, ("preset", "folder", "random", "none"))
         _choice("validation.best_metric", self.validation.best_metric, ("auto", "ca_sdri", "label_accuracy", "loss"))
         _choice("train.schedule", self.train.schedule, ("constant", "cosine"))

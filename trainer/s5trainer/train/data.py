@@ -73,8 +73,8 @@ def step_keys(step: int, rank: int, world: int, batch: int) -> range:
 class SynthItems:
     """On-the-fly scenes; one ``SceneDataset`` per curriculum stage, all sharing one seed."""
 
-    def __init__(self, datasets: list, until_steps: list[int | None], augment=None):
-        self.datasets, self.until_steps, self.augment = datasets, until_steps, augment
+    def __init__(self, datasets: list, until_steps: list[int | None], augment=None, view: dict | None = None):
+        self.datasets, self.until_steps, self.augment, self.view = datasets, until_steps, augment, view
 
     def stage(self, step: int) -> int:
         for k, until in enumerate(self.until_steps):
@@ -96,6 +96,9 @@ class SynthItems:
         if self.augment is not None and index >= 0:
             from .augment import augment_item
             item = augment_item(item, self.augment, self.datasets[stage].cfg.rate, key)
+        if self.view is not None:              # same view for training and validation items
+            from .augment import single_source_item
+            item = single_source_item(item, key, **self.view)
         return item
 
 

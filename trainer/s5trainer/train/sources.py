@@ -81,7 +81,13 @@ def train_items(cfg: TrainConfig, clip: Clip):
     datasets = [SceneDataset(lib, rooms, _synth_cfg(cfg, clip, r, src.synth), "train", src.seed, length=2**62)
                 for _until, r in stages]
     augment = src.augment if src.augment.enabled() else None
-    return SynthItems(datasets, [until for until, _r in stages], augment)
+    return SynthItems(datasets, [until for until, _r in stages], augment, _view(cfg))
+
+
+def _view(cfg: TrainConfig) -> dict | None:
+    if cfg.data.view == "single_source":
+        return {"leak_db": tuple(float(v) for v in cfg.data.leak_db), "seed": cfg.data.seed}
+    return None
 
 
 def val_items(cfg: TrainConfig, clip: Clip) -> tuple[object | None, int]:
@@ -110,4 +116,4 @@ def val_items(cfg: TrainConfig, clip: Clip) -> tuple[object | None, int]:
     n = v.n or p["n"]
     ds = SceneDataset(lib, rooms, _synth_cfg(cfg, clip), p["split"], p["seed"], length=n, name_prefix=p["prefix"],
                       room_split=p["room_split"])
-    return SynthItems([ds], [None]), n
+    return SynthItems([ds], [None], view=_view(cfg)), n
