@@ -196,6 +196,12 @@ export const DoctorReportSchema = z.object({
     torch: z.string().nullable(),
     torch_cuda: z.boolean().nullable(),
     error: z.string().nullable(),
+    /** The s5trainer package this Python imports with the run manager's environment (null: none). */
+    trainer: z.object({ version: z.string(), path: z.string() }).nullable().optional(),
+    /** The trainer's other Python dependencies: module → version, null when it does not import. */
+    packages: z.record(z.string(), z.string().nullable()).optional(),
+    /** What keeps this Python from training, each with its fix (empty: ready). */
+    problems: z.array(z.string()).optional(),
   })),
   warnings: z.array(z.string()),
 });

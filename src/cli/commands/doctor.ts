@@ -53,6 +53,11 @@ export function formatDoctor(r: DoctorReport): string {
   for (const p of r.python) {
     const what = p.torch ? `Python ${p.version}, PyTorch ${p.torch}, CUDA ${yes(!!p.torch_cuda)}` : `${p.version ? `Python ${p.version}, ` : ''}${p.error}`;
     lines.push(`Python       ${p.executable}: ${what}`);
+    if (p.version === null) continue;
+    if (p.trainer) lines.push(`               trainer s5trainer ${p.trainer.version} from ${p.trainer.path}`);
+    const packages = Object.entries(p.packages ?? {});
+    if (packages.length) lines.push(`               packages ${packages.map(([name, v]) => `${name} ${v ?? 'MISSING'}`).join(', ')}`);
+    for (const problem of p.problems ?? []) if (problem !== p.error) lines.push(`               problem: ${problem}`);
   }
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
