@@ -104,6 +104,22 @@ describe.skipIf(!ready)('level invariance: the engine (level-normalised test pai
     }
   });
 
+  it('a loud recording: integer stem formats say how many samples they clipped (as many as the float stem has beyond ±1)', async () => {
+    const models = cachedTestModels(RATE, 4);
+    const pipeline = new Pipeline(testRegistry(models), inference);
+    const n = 9 * RATE;
+    const mix = [0, 1, 2, 3].map(() => new Float32Array(n));
+    mixInto(mix, encodeFoa(bandNoise(n, classHz('Speech', RATE), 40, RATE, 0.05, 3), 0));
+    const file = await atLevel('loud', mix, RATE, 30);
+    const opts = { path: file, models: ['test-tagger-norm', 'test-sep-k3-norm'], verifier: null } as const;
+    const f32 = await pipeline.separate({ ...opts, outDir: path.join(dir, 'loud-f32'), format: 'f32' });
+    const beyond = (await stemData(f32, 'Speech')).filter((v) => Math.abs(v) > 1).length;
+    expect(beyond).toBeGreaterThan(0);
+    expect(f32.warnings.filter((w) => /clipped/.test(w))).toEqual([]);
+    const pcm = await pipeline.separate({ ...opts, outDir: path.join(dir, 'loud-16'), format: 'wav16' });
+    expect(pcm.warnings).toContain(`stem Speech.wav: ${beyond} samples beyond full scale clipped by the integer WAV encoding (a loud recording); --format f32 keeps them`);
+  });
+
   it('control: the same scene through the un-normalised test tagger changes its labels with the level', async () => {
     const models = cachedTestModels(RATE, 4);
     const pipeline = new Pipeline(testRegistry(models), inference);

@@ -368,6 +368,10 @@ class StemSink {
         },
         rms_db: c?.rmsDb === null || c?.rmsDb === undefined ? null : round(c.rmsDb, 2),
       });
+      // Integer formats clamp at full scale: a loud recording's stems must not be cut silently.
+      if (c && c.clipped > 0) {
+        this.rec.warnings.push(`stem ${fileName}: ${c.clipped} sample${c.clipped > 1 ? 's' : ''} beyond full scale clipped by the ${this.ext === '.flac' ? 'FLAC' : 'integer WAV'} encoding (a loud recording); --format f32 keeps them`);
+      }
     }
     return stems;
   }

@@ -28,6 +28,8 @@ interface StemFile<K> {
 export interface CommittedStem {
   file: string;
   rmsDb: number | null;
+  /** Samples outside [−1, 1] that the file's integer encoding clamped (0 for float32). */
+  clipped: number;
 }
 
 export class StemWriters<K extends string> {
@@ -128,11 +130,11 @@ export class StemWriters<K extends string> {
         const tail = file.resampler.flush()[0];
         if (tail.length > 0) await file.writer.write([tail]);
       }
-      await file.writer.close();
+      const report = await file.writer.close();
       const final = path.join(this.outDir, name);
       await rename(file.stagedPath, final);
       const rms = file.frames > 0 ? Math.sqrt(file.sumSquares / file.frames) : 0;
-      done.set(file.key, { file: name, rmsDb: rms > 0 ? 20 * Math.log10(rms) : null });
+      done.set(file.key, { file: name, rmsDb: rms > 0 ? 20 * Math.log10(rms) : null, clipped: report.clippedSamples });
     }
     this.files.clear();
     await this.removeStage();
