@@ -3,8 +3,8 @@
  * separated one after another with the engine's `separate` (the same call as `s5 separate`), each
  * into `<output folder>/<recording name>/` with its stems, labels.json and labels.csv. One job at
  * a time; a failed file is marked and the queue goes on. Pause stops after the running file;
- * Cancel stops the running job (`cancel({jobId})`). The queue is module-level state, created once
- * per page (`batchQueue(api)`), so switching views or panels never loses it.
+ * Cancel stops the running job (`cancel({jobId})`). The queue is one of the page's stores
+ * (lib/stores.ts), created once, so switching views or panels never loses it.
  */
 import type { S5Bridge, S5EventPayload } from '../../shared/api';
 import type { StemFormat } from '../../shared/result';
@@ -271,12 +271,4 @@ export class BatchQueue {
     item.fraction = p.total > 0 ? Math.min(1, p.done / p.total) : null;
     item.stage = p.stage || null;
   }
-}
-
-let instance: BatchQueue | null = null;
-
-/** The page's one batch queue (created on first use). */
-export function batchQueue(api: S5Bridge): BatchQueue {
-  instance ??= new BatchQueue(api);
-  return instance;
 }

@@ -1,6 +1,6 @@
 /**
- * The Live view's state, kept at module level so a running session (and its chart history) survives
- * the user switching views: devices, the chosen source and format, the session info, the latest
+ * The Live view's state, one of the page's stores (lib/stores.ts) so a running session (and its
+ * chart history) survives the user switching views: devices, the chosen source and format, the session info, the latest
  * probability frames (a bounded history for the strip chart), active labels, listen set, stats and
  * recording. Listen audio arriving as `liveAudio` events is played through Web Audio, each block
  * scheduled right after the previous one. Settings the user chose are remembered in localStorage.
@@ -233,12 +233,4 @@ export class LiveState {
       this.error = errorText(err);
     }
   }
-}
-
-let shared: LiveState | null = null;
-
-/** The one LiveState of this page (created with the API on first use). */
-export function liveState(api: S5Bridge): LiveState {
-  shared ??= new LiveState(api);
-  return shared;
 }

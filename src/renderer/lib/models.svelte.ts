@@ -64,10 +64,3 @@ export class ModelsState {
     }
   }
 }
-
-let shared: ModelsState | null = null;
-/** One state per page, so switching views keeps the listing. */
-export function modelsState(api: S5Bridge): ModelsState {
-  shared ??= new ModelsState(api);
-  return shared;
-}

@@ -1,6 +1,6 @@
 /**
  * State of the Scene view: the open recording, the busy state while opening, the last error and
- * the recent-files list. Lives in App (not in the view) so switching views keeps the file open.
+ * the recent-files list. One of the page's stores (lib/stores.ts), so switching views keeps the file open.
  */
 import type { OpenAudioResult, S5Bridge, S5EventPayload } from '../../shared/api';
 import type { ChannelFormat } from '../../shared/audio';

@@ -1,12 +1,11 @@
 /**
- * State of the Train view, kept at module level so a running run's curves survive switching
- * views: the doctor report, the run list, the selected run's loss/validation curves and log tail,
+ * State of the Train view, one of the page's stores (lib/stores.ts) so a running run's curves
+ * survive switching views: the doctor report, the run list, the selected run's loss/validation curves and log tail,
  * the data check, and the last error. Engine events (`trainRun`, `trainEvent`, `trainLog`) keep it
  * current; `trainGetRun` replays a run's events when it is selected.
  */
 import type { S5Bridge } from '../../shared/api';
 import { TrainArraySchema, type DataCheck, type TrainArray, type TrainDoctor, type TrainRequest, type TrainRun, type TrainRunDetail } from '../../shared/api-train';
-import { getApi } from './api';
 import { toErrorView, type ErrorView } from './errors';
 
 const FORM_KEY = 's5.train.form';
@@ -104,8 +103,7 @@ export function toRequest(f: TrainForm): TrainRequest {
   };
 }
 
-class TrainStore {
-  api: S5Bridge | null = null;
+export class TrainStore {
   doctor = $state<TrainDoctor | null>(null);
   doctorBusy = $state(false);
   runs = $state<TrainRun[]>([]);
@@ -127,11 +125,12 @@ class TrainStore {
 
   selectedRun = $derived(this.runs.find((r) => r.id === this.selected) ?? null);
 
+  constructor(private readonly api: S5Bridge) {}
+
   /** Connects once per page: subscribes to the engine's events, reads doctor and runs. */
   init(): Promise<void> {
     this.started ??= (async () => {
-      const api = await getApi();
-      this.api = api;
+      const api = this.api;
       api.on('trainRun', ({ run }) => this.upsert(run));
       api.on('trainEvent', ({ run, event }) => {
         if (run !== this.selected || !this.detail) return;
@@ -173,7 +172,7 @@ class TrainStore {
     if (!this.api) return;
     this.doctorBusy = true;
     await this.guard(async () => {
-      this.doctor = await this.api!.trainDoctor({});
+      this.doctor = await this.api.trainDoctor({});
     });
     this.doctorBusy = false;
   }
@@ -181,7 +180,7 @@ class TrainStore {
   async setPython(python: string | null): Promise<void> {
     this.doctorBusy = true;
     await this.guard(async () => {
-      this.doctor = await this.api!.trainSetPython({ python });
+      this.doctor = await this.api.trainSetPython({ python });
     });
     this.doctorBusy = false;
   }
@@ -189,7 +188,7 @@ class TrainStore {
   /** Registered models; a new form starts from the shipped default of its kind. */
   async refreshModels(): Promise<void> {
     await this.guard(async () => {
-      const { models } = await this.api!.listModels({});
+      const { models } = await this.api.listModels({});
       this.models = models
         .filter((m) => m.valid && m.kind !== null)
         .map((m) => ({ id: m.id, kind: m.kind!, source: m.source }))
@@ -203,7 +202,7 @@ class TrainStore {
 
   async refreshRuns(): Promise<void> {
     await this.guard(async () => {
-      const { runs } = await this.api!.trainList({});
+      const { runs } = await this.api.trainList({});
       this.runs = runs;
       if (!this.selected && runs.length) await this.select(runs[0].id);
     });
@@ -212,7 +211,7 @@ class TrainStore {
   async select(id: string): Promise<void> {
     this.selected = id;
     await this.guard(async () => {
-      const detail = await this.api!.trainGetRun({ id });
+      const detail = await this.api.trainGetRun({ id });
       if (this.selected !== id) return;
       this.detail = detail;
       this.log = detail.log;
@@ -228,7 +227,7 @@ class TrainStore {
   async checkData(): Promise<DataCheck | undefined> {
     const req = toRequest(this.form);
     return this.guard(async () => {
-      this.check = await this.api!.trainCheckData({ data: req.data, task: req.task, rooms: req.rooms });
+      this.check = await this.api.trainCheckData({ data: req.data, task: req.task, rooms: req.rooms });
       return this.check;
     });
   }
@@ -244,7 +243,7 @@ class TrainStore {
     try {
       const check = await this.checkData();
       if (!check || !check.ok) return;
-      const res = await this.guard(() => this.api!.trainStart(toRequest(this.form)));
+      const res = await this.guard(() => this.api.trainStart(toRequest(this.form)));
       if (res) {
         for (const r of [...res.runs].reverse()) this.upsert(r);
         await this.select(res.runs[0].id);
@@ -256,28 +255,28 @@ class TrainStore {
   }
 
   async cancel(): Promise<void> {
-    if (this.selected) await this.guard(() => this.api!.trainCancel({ id: this.selected! }));
+    if (this.selected) await this.guard(() => this.api.trainCancel({ id: this.selected! }));
   }
 
   async resume(): Promise<void> {
     if (!this.selected) return;
-    const res = await this.guard(() => this.api!.trainResume({ id: this.selected! }));
+    const res = await this.guard(() => this.api.trainResume({ id: this.selected! }));
     if (res) this.upsert(res.run);
   }
 
   async activate(): Promise<string | null> {
     if (!this.selected) return null;
-    const res = await this.guard(() => this.api!.trainActivate({ id: this.selected! }));
+    const res = await this.guard(() => this.api.trainActivate({ id: this.selected! }));
     return res ? [res.tagger, res.separator].filter(Boolean).join(' + ') : null;
   }
 
   async showCommand(gpus: number): Promise<void> {
-    const res = await this.guard(() => this.api!.trainCommand({ request: toRequest(this.form), gpusPerNode: gpus }));
+    const res = await this.guard(() => this.api.trainCommand({ request: toRequest(this.form), gpusPerNode: gpus }));
     if (res) this.command = `# config.json:\n${res.configJson}\n\n${res.command}`;
   }
 
   async importRun(path: string): Promise<void> {
-    const res = await this.guard(() => this.api!.trainImport({ path }));
+    const res = await this.guard(() => this.api.trainImport({ path }));
     if (res) {
       this.upsert(res.run);
       await this.select(res.run.id);
@@ -285,5 +284,3 @@ class TrainStore {
     }
   }
 }
-
-export const train = new TrainStore();
