@@ -53,7 +53,9 @@ describe('Scene view', () => {
     expect(await page.getByTestId('info-channels').innerText()).toBe(String(expected.channels));
     expect(await page.getByTestId('info-rate').innerText()).toBe(`${expected.sampleRate} Hz`);
     expect(await page.getByTestId('info-channel-format').innerText()).toContain('ACN/SN3D');
-    await expect.poll(() => page.getByTestId('info-format-hint').innerText()).toMatch(/ratio\s+\d+\.\d\d/);
+    await expect.poll(() => page.getByTestId('info-format-hint').innerText()).toMatch(/Ratio\s+\d+\.\d\d/);
+    // The ambience's Z (channel 3) is quiet: the ACN order is measured, consistent with the assumption.
+    expect(await page.getByTestId('info-format-hint').getAttribute('data-order')).toBe('acn');
 
     expect(await page.getByTestId('waveform-lane-label').allInnerTexts()).toEqual(['W', 'Y', 'Z', 'X']);
     const ink = await laneInk(page, 4);
