@@ -45,8 +45,12 @@ export function rescaleFlacSamples(channelData: Float32Array[], frames: number, 
   const full = 2 ** (bits - 1);
   const dec = full - 1;
   const inv = 1 / full;
-  for (const ch of channelData) {
-    for (let i = 0; i < frames; i++) ch[i] = Math.round(ch[i] * dec) * inv;
+  // Round to the nearest integer by adding and removing 1.5·2^52 (the double's unit then is 1):
+  // branch-free and several times faster than Math.round per sample; no ties occur (≤ 0.25 LSB off).
+  const MAGIC = 6755399441055744;
+  for (let c = 0; c < channelData.length; c++) {
+    const ch = channelData[c];
+    for (let i = 0; i < frames; i++) ch[i] = (ch[i] * dec + MAGIC - MAGIC) * inv;
   }
 }
 
