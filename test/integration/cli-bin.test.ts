@@ -36,7 +36,7 @@ function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 function s5(args: string[], extra: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: userEnv(extra), encoding: 'utf8', timeout: 240_000, maxBuffer: 1 << 26 });
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env: userEnv(extra), encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 26 });
 }
 
 /** stderr of a user-facing run: `s5: …` lines only — no stack frames, no internal errors. */
@@ -102,7 +102,7 @@ beforeAll(() => {
   sox(fx.wav16, '-e', 'floating-point', '-b', '32', fx.fuma, 'remix', '1v0.7071067811865476', '4', '2', '3');
   fx.corrupt = path.join(dir, 'broken.ogg');
   writeFileSync(fx.corrupt, Buffer.concat([Buffer.from('OggS'), Buffer.alloc(4000, 7)]));
-}, 120_000);
+}, 600_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -131,7 +131,7 @@ describe('s5 tag: every input format, one process', () => {
     const files = [fx.wav16, fx.wav24, fx.f32, fx.rf64, fx.flac, fx.ogg, fx.mp3];
     run = s5(['tag', ...files, '--json', '--threads', '2']);
     results = Object.fromEntries(jsonLines(run.stdout).map((r) => [r.recording.path, r]));
-  }, 240_000);
+  }, 600_000);
 
   it('exits 0 with one JSON line per file, lengths and channels as written', () => {
     expect(run.status, run.stderr).toBe(0);
@@ -170,7 +170,7 @@ describe('s5 separate: every input format, one process', () => {
   beforeAll(() => {
     out = path.join(dir, 'sep-out');
     run = s5(['separate', fx.wav16, fx.wav24, fx.f32, fx.rf64, fx.flac, fx.ogg, fx.mp3, '-o', out, '--json', '--threads', '2']);
-  }, 240_000);
+  }, 600_000);
 
   it('exits 0 and writes labels.json, labels.csv and one mono stem per listed stem for each file', () => {
     expect(run.status, run.stderr).toBe(0);
@@ -315,7 +315,7 @@ describe('the sources (no bundle) and npx', () => {
   });
 
   it('npx s5 (the package bin, as installed) tags an Ogg file', () => {
-    const r = spawnSync('npx', ['--yes', '--prefix', ROOT, 's5', 'tag', fx.ogg, '--threads', '2'], { cwd: dir, env: userEnv({ S5_CLI_FROM_SOURCE: undefined }), encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync('npx', ['--yes', '--prefix', ROOT, 's5', 'tag', fx.ogg, '--threads', '2'], { cwd: dir, env: userEnv({ S5_CLI_FROM_SOURCE: undefined }), encoding: 'utf8', timeout: 600_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^${escape(fx.ogg)}: `));
     expect(r.stderr).not.toMatch(/^\s+at /m);

@@ -60,7 +60,7 @@ describe('s5 onnx-run', () => {
     expect(report.create_ms).toBeGreaterThan(0);
     expect(Object.keys(report.runs).sort()).toEqual(['a', 'b']);
     expect(report.runs.a).toHaveLength(2);
-  }, 120_000);
+  }, 600_000);
 
   it('a missing or non-float32 input tensor is refused naming the file and what is accepted', async () => {
     const dir = path.join(tmp, 'bad');
@@ -75,7 +75,7 @@ describe('s5 onnx-run', () => {
     io = capture();
     expect(await runCli(['onnx-run', '--in', dir], io)).toBe(2);
     expect(io.err).toMatch(/missing required option --model/);
-  }, 60_000);
+  }, 600_000);
 });
 
 describe('s5 onnx-bench', () => {
@@ -90,5 +90,5 @@ describe('s5 onnx-bench', () => {
       expect(res[k].median).toBeGreaterThanOrEqual(res[k].min);
     }
     expect(res.pair_ms.min).toBeGreaterThanOrEqual(res.tagger_ms.min);
-  }, 120_000);
+  }, 600_000);
 });

@@ -31,7 +31,7 @@ function recordStatus(host: EngineHost): Status[] {
   return seen;
 }
 
-async function waitFor(predicate: () => boolean, ms = 20_000): Promise<void> {
+async function waitFor(predicate: () => boolean, ms = 300_000): Promise<void> {
   const until = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > until) throw new Error('timed out waiting for condition');

@@ -78,7 +78,7 @@ describe('disk faults during export', () => {
     expect([...after.keys()]).toEqual([...before.keys()]);
     for (const [rel, bytes] of before) expect(Buffer.compare(after.get(rel)!, bytes), `${rel} changed`).toBe(0);
     rmSync(filler);
-  }, 120_000);
+  }, 600_000);
 
   it('read-only output folder: a specific error naming the folder, nothing written', async (ctx) => {
     if (mountProblem) return ctx.skip();
@@ -104,5 +104,5 @@ describe('disk faults during export', () => {
     } finally {
       execFileSync('mount', ['-o', 'remount,rw', mnt]);
     }
-  }, 60_000);
+  }, 600_000);
 });

@@ -15,7 +15,7 @@ export const S5_BIN = path.join(ROOT, 'bin', 's5.cjs');
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function until<T>(what: string, f: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 60_000, stepMs = 20): Promise<T> {
+export async function until<T>(what: string, f: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 300_000, stepMs = 20): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();

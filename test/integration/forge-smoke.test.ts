@@ -55,7 +55,7 @@ describe('electron-forge start with a stub Electron', () => {
     // Forge must not inherit Vitest's mode (NODE_ENV=test, VITEST*), as if run from a shell.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_ENV' && !k.startsWith('VITEST')));
     result = await run(forge, ['start'], { ...env, ELECTRON_OVERRIDE_DIST_PATH: stubDir });
-  }, 240_000);
+  }, 600_000);
 
   afterAll(() => rmSync(stubDir, { recursive: true, force: true }));
 
@@ -254,7 +254,7 @@ describe('electron-forge package with a stand-in Electron distribution', () => {
           })),
       });
       await host.start();
-    }, 120_000);
+    }, 600_000);
 
     afterAll(() => host?.dispose());
 
@@ -286,7 +286,7 @@ describe('electron-forge package with a stand-in Electron distribution', () => {
       expect(r.timeline.length).toBe(ref.timeline.length);
       r.timeline.forEach((w: { probs: number[] }, i: number) => w.probs.forEach((p, k) => expect(Math.abs(p - ref.timeline[i].probs[k])).toBeLessThan(1e-4)));
       expect(r.labels.map((l: { label: string }) => l.label)).toEqual(ref.labels.map((l: { label: string }) => l.label));
-    }, 300_000);
+    }, 600_000);
 
     test('finds the trainer in resources/trainer and checks its Python dependencies (doctor, trainDoctor)', async () => {
       const doc = await call('doctor', {});
@@ -297,6 +297,6 @@ describe('electron-forge package with a stand-in Electron distribution', () => {
       expect(system.problems).toEqual([]);
       const train = await call('trainDoctor', {});
       expect(train.ok, JSON.stringify(train.problems)).toBe(true);
-    }, 300_000);
+    }, 600_000);
   });
 });

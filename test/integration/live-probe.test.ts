@@ -19,7 +19,7 @@ function list(quiet: boolean): { list: unknown; alsaLines: number } {
     const r = ${quiet ? 'await m.listDevicesQuietly()' : 'm.listDevices()'};
     process.stdout.write(JSON.stringify(r));
   })().catch((e) => { console.error(e); process.exit(1); });`;
-  const r = spawnSync(TSX, ['-e', code], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(TSX, ['-e', code], { cwd: repo, encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) throw new Error(`listing failed (${r.status}): ${r.stderr}`);
   const stdout = r.stdout;
   const stderr = r.stderr;

@@ -30,7 +30,7 @@ beforeAll(async () => {
   Object.assign(process.env, { HOME: home, PULSE_SERVER: pulse.server, XDG_RUNTIME_DIR: home, PULSE_RUNTIME_PATH: home });
   const { Engine } = await import('../../src/engine/engine');
   engine = new Engine({ shell: 'inprocess', inference: { threads: 2 }, emit: (e, p) => events.push([e, p]) });
-}, 60_000);
+}, 600_000);
 afterAll(async () => {
   await engine?.dispose();
   await pulse?.stop();

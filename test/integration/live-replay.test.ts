@@ -57,7 +57,7 @@ describe('replay-as-live with the shipped models', () => {
         source: { kind: 'replay', path: file, speed: 1.5, loop: false },
         listen: offline, output: { kind: 'client' }, recordDir: dir,
       }));
-      await until(() => events.some(([e, p]) => e === 'liveState' && p.state === 'ended'), 30_000);
+      await until(() => events.some(([e, p]) => e === 'liveState' && p.state === 'ended'), 180_000);
       const stop = value(await engine.dispatch('liveStop', {}));
 
       const live = new Set(stop.events.map((e: { label: string }) => e.label));

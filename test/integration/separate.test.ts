@@ -148,7 +148,7 @@ describe.skipIf(!ready)('s5 separate / s5 tag (child process)', () => {
     const out = path.join(dir, 'cli-out');
     const env = { ...process.env, S5_SHIPPED_MODELS: models, S5_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 's5-data-')) };
     return writeAudio(scene, mix, RATE, 'pcm24').then(() => {
-      const r = spawnSync(process.execPath, [BIN, 'separate', scene, '-o', out, '--json', '--format', 'flac', '--models', 'test-tagger-2025,test-sep-k3', '--threads', '1'], { encoding: 'utf8', env, timeout: 120_000 });
+      const r = spawnSync(process.execPath, [BIN, 'separate', scene, '-o', out, '--json', '--format', 'flac', '--models', 'test-tagger-2025,test-sep-k3', '--threads', '1'], { encoding: 'utf8', env, timeout: 600_000 });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const lines = r.stdout.trim().split('\n');
@@ -165,7 +165,7 @@ describe.skipIf(!ready)('s5 separate / s5 tag (child process)', () => {
       expect(csv).toHaveLength(3);
       expect(csv[1]).toMatch(/^Blender,Blender,Blender\.flac,1,/);
 
-      const t = spawnSync(process.execPath, [BIN, 'tag', scene, '--models', 'test-tagger-2025'], { encoding: 'utf8', env, timeout: 120_000 });
+      const t = spawnSync(process.execPath, [BIN, 'tag', scene, '--models', 'test-tagger-2025'], { encoding: 'utf8', env, timeout: 600_000 });
       expect(t.status).toBe(0);
       expect(t.stdout).toBe(`${scene}: Blender 1.00, Dishes 1.00\n`);
     });

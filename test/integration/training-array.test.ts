@@ -92,7 +92,7 @@ describe('training on a custom 4-mic array (real trainer)', () => {
     expect(model.manifest.channels).toBe(4);
     expect(model.manifest.provenance.data).toContain('custom 4-mic omni array, capsules (x, y, z mm; x front, y left, z up) (30, 20, 0) (-20, 30, 5) (-30, -20, 0) (20, -30, -5)');
     expect(model.manifest.provenance.data).toContain('--array geom:0.03,0.02,0,-0.02,0.03,0.005,-0.03,-0.02,0,0.02,-0.03,-0.005');
-  }, 300_000);
+  }, 600_000);
 
   it('a second run on the same array reuses the bank (no preparation step)', async () => {
     const m = manager();
@@ -105,5 +105,5 @@ describe('training on a custom 4-mic array (real trainer)', () => {
     expect(rec.prepare).toEqual([]);
     const done = await until('the second run to end', ended(m, run.id));
     expect(done.status).toBe('finished');
-  }, 300_000);
+  }, 600_000);
 });

@@ -75,7 +75,7 @@ describe('fine-tuning a registered model', () => {
     const planning = { dataDir: tmp, registry: () => registry, run: (id: string) => { throw new Error(`no run '${id}' here`); } };
     const { prepare } = await planRun(planning, { ...run.request!, base: { from: 'model', id: TAGGER } } as TrainRequestParsed, 'tagger', path.join(tmp, 'x'));
     expect(prepare.some((argv) => argv[0] === 'weights-from-onnx')).toBe(false);
-  }, 300_000);
+  }, 600_000);
 
   it('a model of the other kind is refused with a specific message', async () => {
     const m = new TrainingManager({ dataDir: tmp, registry: () => registry, emit: () => undefined, pollMs: 100 });

@@ -22,7 +22,7 @@ const savedTrainerDir = process.env.S5_TRAINER_DIR;
 beforeAll(() => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 's5-trainer-install-'));
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'PYTHONPATH' && k !== 'VIRTUAL_ENV'));
-  const made = spawnSync(SYSTEM_PYTHON, ['-m', 'venv', '--system-site-packages', path.join(tmp, 'venv')], { env, encoding: 'utf8', timeout: 300_000 });
+  const made = spawnSync(SYSTEM_PYTHON, ['-m', 'venv', '--system-site-packages', path.join(tmp, 'venv')], { env, encoding: 'utf8', timeout: 600_000 });
   if (made.status !== 0) {
     skipReason = `cannot create a virtual environment with ${SYSTEM_PYTHON} -m venv (Debian: apt-get install python3-venv): ${made.stderr}`;
     return;
@@ -55,7 +55,7 @@ describe('trainer installed with pip into a venv', () => {
     // What a run starts: `python -m s5trainer` with the run manager's environment and folder.
     const where = execFileSync(venvPython as string, ['-c', 'import s5trainer; print(s5trainer.__file__)'], { cwd: trainerCwd(), env: trainerEnv(), encoding: 'utf8' });
     expect(where.trim().startsWith(path.join(tmp, 'venv'))).toBe(true);
-  }, 300_000);
+  }, 600_000);
 
   it('the system Python without s5trainer is refused with the fix (pip install ./trainer)', async () => {
     process.env.S5_TRAINER_DIR = path.join(tmp, 'no-trainer-here');
@@ -63,7 +63,7 @@ describe('trainer installed with pip into a venv', () => {
     expect(report.ok).toBe(false);
     expect(report.problems[0]).toContain('cannot import the trainer package s5trainer');
     expect(report.problems[0]).toContain('pip install ./trainer');
-  }, 300_000);
+  }, 600_000);
 
   it('with the trainer folder present, it is first on PYTHONPATH (the app’s own trainer wins)', () => {
     delete process.env.S5_TRAINER_DIR;

@@ -34,7 +34,7 @@ const tiny = (steps: number, extra: Partial<TrainRequest> = {}): TrainRequest =>
   name: 'it', target: 'separator', size: 'tiny', data: { source: 'toy' }, budget: { kind: 'steps', steps }, device: 'cpu', ...extra,
 });
 
-async function until<T>(what: string, f: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 90_000): Promise<T> {
+async function until<T>(what: string, f: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 400_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();

@@ -101,7 +101,7 @@ describe.skipIf(!ready)('s5 separate --labels (the user query, no tagger)', () =
     const out = path.join(dir, 'cli-labels');
     const env = { ...process.env, S5_SHIPPED_MODELS: models, S5_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 's5-data-')) };
     // Four of the five classes (more than the 3 slots), one of them spelled in lower case.
-    const r = spawnSync(process.execPath, [BIN, 'separate', file, '-o', out, '--json', '--format', 'f32', '--models', 'test-tagger-2025,test-sep-k3', '--labels', 'Speech,dishes,Blender,Cough', '--threads', '1'], { encoding: 'utf8', env, timeout: 120_000 });
+    const r = spawnSync(process.execPath, [BIN, 'separate', file, '-o', out, '--json', '--format', 'f32', '--models', 'test-tagger-2025,test-sep-k3', '--labels', 'Speech,dishes,Blender,Cough', '--threads', '1'], { encoding: 'utf8', env, timeout: 600_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const result = S5ResultSchema.parse(JSON.parse(r.stdout));
@@ -123,7 +123,7 @@ describe.skipIf(!ready)('s5 separate --labels (the user query, no tagger)', () =
   it('refuses an unknown class with the accepted list (exit 2, nothing written)', () => {
     const out = path.join(dir, 'cli-unknown');
     const env = { ...process.env, S5_SHIPPED_MODELS: models, S5_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 's5-data-')) };
-    const r = spawnSync(process.execPath, [BIN, 'separate', path.join(dir, 'five.wav'), '-o', out, '--labels', 'Speech,Dogbark'], { encoding: 'utf8', env, timeout: 60_000 });
+    const r = spawnSync(process.execPath, [BIN, 'separate', path.join(dir, 'five.wav'), '-o', out, '--labels', 'Speech,Dogbark'], { encoding: 'utf8', env, timeout: 600_000 });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("unknown class 'Dogbark'");
     expect(r.stderr).toContain(`accepted: ${S5_LABELS.join(', ')}`);

@@ -32,7 +32,7 @@ beforeAll(async () => {
   entries = await makeCorpus(root);
   before = snapshot(root);
   outcomes = await runCorpus(root, work, entries.length, PER_ENTRY_MS);
-}, 180_000);
+}, 600_000);
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

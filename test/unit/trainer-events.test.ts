@@ -23,7 +23,7 @@ const tmp = mkdtempSync(join(tmpdir(), 's5-trainer-events-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function train(args: string[]) {
-  const r = spawnSync(PYTHON, ['-m', 's5trainer', 'train', ...args], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(PYTHON, ['-m', 's5trainer', 'train', ...args], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 600_000 });
   const lines = r.stdout.split('\n').filter((l) => l.length > 0);
   return { status: r.status, lines, stderr: r.stderr };
 }

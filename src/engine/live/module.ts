@@ -104,7 +104,7 @@ export async function createLiveSession(
     hopSeconds: req.hopSeconds, tagWindowSeconds: req.tagWindowSeconds, listenWindowSeconds: req.listenWindowSeconds,
     listen: req.listen, listenMode: req.listenMode, beam: req.beam,
     directionHopSeconds: req.directionHopSeconds, directionWindowSeconds: req.directionWindowSeconds,
-    tagger: models.tagger, separator: models.separator, output, warnings,
+    tagger: models.tagger, separator: models.separator, verifier: models.verifier ?? null, output, warnings,
     emit: (e, p) => ctx.emit(e, p),
     ...hooks,
   });

@@ -27,6 +27,7 @@ import { windowSamples } from '../models/roles';
 import type { BeamPattern, BeamStep } from '../dsp/beam';
 import { DIRECTION_SPAN_SECONDS, DirectListener, stemDirection } from './direct';
 import { LabelTracker, type LabelChange } from './labels';
+import { ListenVerifier } from './listen-verify';
 import { LiveRecorder } from './recorder';
 import { PlanarRing } from './ring';
 import { CpuMeter, Ewma, LatencyWindow, RateMeter } from './stats';
@@ -57,6 +58,8 @@ export interface SessionOptions {
   directionWindowSeconds: number;
   tagger: PipelineModel;
   separator: PipelineModel | null;
+  /** Stem verifier (issue #13): gates a listened class its verifier does not confirm (listen-verify.ts). */
+  verifier?: PipelineModel | null;
   output: ListenOutput | null;
   warnings: string[];
   emit(event: string, payload: unknown): void;
@@ -109,6 +112,7 @@ export class LiveSession {
   /** direct → clean: the first clean block, faded in under the direct path's next samples. */
   private pendingClean: { block: Float32Array; first: number; pos: number } | null = null;
   private readonly direct: DirectListener | null;
+  private readonly gate: ListenVerifier | null;
   /** Hops between direction passes in direct mode. */
   private readonly dirEvery: number;
   private hopCount = 0;
@@ -547,10 +551,13 @@ export class LiveSession {
     const W = this.sepW;
     const H = this.hop;
     const F = this.fade;
+    // The verifier checks the listened classes now and then, off the output's path; its gates apply from the next block.
+    this.gate?.offer(labels, outputs.map((o, i) => (this.listen.includes(labels[i]) ? o : null)), (end / this.rate) * 1000);
     const mix = new Float32Array(H + F);
     for (const [i, o] of outputs.entries()) {
       if (!o || !this.listen.includes(labels[i])) continue;
-      for (let i = 0; i < H + F; i++) mix[i] += o[W - H - F + i];
+      const g = this.gate?.ramp(labels[i], H + F);
+      for (let k = 0; k < H + F; k++) mix[k] += o[W - H - F + k] * (g ? g[k] : 1);
     }
     // The block covers frames [end − H − F, end − F); its first F frames are crossfaded with the
     // previous window's last F (the same frames, seen with less future context).

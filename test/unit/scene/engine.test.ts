@@ -61,7 +61,7 @@ beforeAll(async () => {
   events = [];
   engine = new Engine({ shell: 'inprocess', inference: { threads: 1 }, registry: { roots: [{ dir: path.join(repo, 'models'), source: 'shipped' }], settings: new SettingsStore(path.join(tmp, 'settings.json')) }, emit: (event, payload) => events.push({ event, payload }) });
   analysis = await call('sceneAnalyse', { path: DEMO, jobId: 'a1' });
-}, 120_000);
+}, 600_000);
 
 afterAll(async () => {
   await engine?.dispose();
