@@ -169,6 +169,7 @@ export class LiveSession {
     this.dirWin = makeWindow(this.dirW);
     this.listen = o.separator ? o.listen.filter((l) => o.separator?.manifest.labels.includes(l)) : [];
     this.mode = o.listenMode;
+    this.gate = o.verifier && o.separator && o.output ? new ListenVerifier(o.verifier) : null;
     this.direct = o.separator && o.output
       ? new DirectListener({ rate: this.rate, pattern: o.beam, delay: this.dirEvery * this.hop })
       : null;
