@@ -5,10 +5,12 @@
         [--skip-parity] [--json]
     python3 -m s5trainer import-official [--tagger TAGGER.ckpt] [--separator SEP.ckpt] --out DIR
         [--tagger-arch m2dat|m2dat4c] [--separator-arch resunet|resunetk] [--licence TEXT] [--json]
+    python3 -m s5trainer m2d-weights [PATH] [--json]
 
 ``export`` reads an s5trainer checkpoint (dict with arch, overrides, state_dict, meta; see
 ``trainer/docs/models.md``); ``import-official`` reads the baseline's Lightning checkpoints
-(prefix stripped, strict load) and writes ``DIR/<arch>-official/`` folders.
+(prefix stripped, strict load) and writes ``DIR/<arch>-official/`` folders; ``m2d-weights`` says
+where the official recipe's M2D encoder goes and checks the file (``models/m2dat.py``).
 """
 from __future__ import annotations
 
@@ -98,6 +100,34 @@ def cmd_import_official(args) -> int:
     return 0
 
 
+def cmd_m2d_weights(args) -> int:
+    """Where the official recipe's M2D encoder goes, and whether the file there (or PATH) is usable."""
+    from ..models.m2dat import M2D_AS_FOLDER, M2dWeightsError, default_m2d_weights, read_m2d_encoder
+    path = Path(args.path) if args.path else default_m2d_weights()
+    try:
+        _, info = read_m2d_encoder(path)
+    except M2dWeightsError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "file": str(path), "expected": str(default_m2d_weights()), "error": str(exc)}))
+            return 1
+        raise S5Error(str(exc)) from None
+    warnings = []
+    if info["depth"] != 12 or info["dim"] != 768 or info["tokens"] != 311:
+        warnings.append(f"{info['depth']} blocks, width {info['dim']}, {info['tokens']} tokens: the official "
+                        f"{M2D_AS_FOLDER} has 12, 768 and 311; the official-size m2dat/m2dat4c will not load it")
+    if args.json:
+        print(json.dumps({"ok": True, **info, "warnings": warnings}))
+        return 0
+    print(f"ok {path}: M2D encoder, {info['depth']} blocks x {info['dim']}, {info['tokens']} position tokens, "
+          f"norm_stats {info['norm_stats']}{' (default: not in the file)' if info['norm_stats_default'] else ''}")
+    if info["dropped"]:
+        print(f"  not used: {', '.join(info['dropped'][:8])}{' …' if len(info['dropped']) > 8 else ''}")
+    for w in warnings:
+        print(f"  warning: {w}")
+    print(f"  train: s5trainer train --config trainer/configs/m2dat-head.yaml --set model.init={path}")
+    return 0
+
+
 def import_notes(file_name: str, ignored: list) -> str:
     """Model-card note on what the import took from the checkpoint and what it left out."""
     text = (f"Imported from the official checkpoint `{file_name}`: only its `state_dict` tensors were "
@@ -140,6 +170,12 @@ def register(sub) -> None:
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=cmd_import_official)
+
+    m = sub.add_parser("m2d-weights", help="where the official recipe's M2D encoder goes; check the file there")
+    m.add_argument("path", nargs="?", help="the M2D encoder file (default: <data>/pretrained/"
+                   "m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly/weights_ep69it3124-0.47998.pth)")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_m2d_weights)
 
 
 if __name__ == "__main__":  # pragma: no cover

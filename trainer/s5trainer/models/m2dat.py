@@ -198,6 +198,7 @@ class M2dAt(S5Model):
     def set_finetuning(self, mode: str = "all") -> None:
         """Official freezing map: 'head', 'backbone_out', '<k>_blocks', 'all'."""
         set_finetuning(self.backbone, [self.head_norm, self.head], mode)
+        _warn_untrained(self.backbone, mode)
 
     def io_spec(self):
         ins = [{"name": "mixture", "shape": ["batch", self.channels, "samples"], "dtype": "float32"}]
@@ -267,6 +268,7 @@ class M2dAtSpatial(S5Model):
 
     def set_finetuning(self, mode: str = "all") -> None:
         set_finetuning(self.m2d.backbone, [self.head], mode)
+        _warn_untrained(self.m2d.backbone, mode)
 
     def io_spec(self):
         ins = [{"name": "mixture", "shape": ["batch", self.channels, "samples"], "dtype": "float32"}]
@@ -275,6 +277,15 @@ class M2dAtSpatial(S5Model):
         return ins, outs
 
     example_inputs = M2dAt.example_inputs
+
+
+def _warn_untrained(backbone: LocalViT, mode: str) -> None:
+    """Freezing a backbone that still has this module's random initialisation (its CLS token is
+    drawn with std 1e-6; a trained one is far larger) trains a head on noise: say so on stderr."""
+    if mode != "all" and float(backbone.cls_token.detach().abs().max()) < 1e-4:
+        import sys
+        print(f"warning: M2D-AT fine-tuning '{mode}' over an untrained backbone: the official recipe starts "
+              f"from the M2D encoder (model.init); {where_to_put_it()}", file=sys.stderr)
 
 
 def pad_to_patches(x: torch.Tensor, patch_frames: int) -> torch.Tensor:
@@ -306,3 +317,157 @@ def set_finetuning(backbone: LocalViT, head_modules, mode: str) -> None:
         for p in params:
             p.requires_grad = i >= start
     backbone.norm_stats.requires_grad = False
+
+
+# ---- the official recipe's pretrained backbone ---------------------------------------------------
+#
+# The baseline trains M2D-AT from the M2D encoder its README downloads: the folder
+# m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly/ holding weights_ep69it3124-0.47998.pth,
+# an "encoder only" file, i.e. torch.save of the ViT backbone's state_dict: cls_token, pos_embed,
+# norm_stats (optional: the 2022 models lack it, [-7.1, 4.2] then), patch_embed.proj.*,
+# blocks.<i>.{norm1,attn.qkv,attn.proj,norm2,mlp.fc1,mlp.fc2}.*, norm.* — our ``backbone.`` names
+# without the prefix. EVAR fine-tuning checkpoints carry the same keys under
+# ``module.ar.runtime.backbone.`` (and a 'model' wrapper); those are read too. The folder name
+# encodes input size, patch size and rate (80x1001p16x16p32k); S5's M2D-AT needs exactly these.
+
+M2D_AS_FOLDER = "m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly"
+M2D_AS_FILE = "weights_ep69it3124-0.47998.pth"
+M2D_AS_URL = ("https://github.com/nttcslab/m2d/releases/download/v0.3.0/"
+              "m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly.zip")
+_M2D_ARCH_FAMILIES = ("m2dat", "m2dat4c")
+_EVAR_PREFIX = "module.ar.runtime.backbone."
+_BLOCK_PARTS = ("norm1.weight", "norm1.bias", "attn.qkv.weight", "attn.qkv.bias", "attn.proj.weight",
+                "attn.proj.bias", "norm2.weight", "norm2.bias", "mlp.fc1.weight", "mlp.fc1.bias",
+                "mlp.fc2.weight", "mlp.fc2.bias")
+
+
+class M2dWeightsError(ValueError):
+    """A missing or unusable M2D encoder file; the message names the file, what is wrong and the fix."""
+
+
+def default_m2d_weights():
+    """Where S5 Studio expects the M2D encoder: <data>/pretrained/<official folder>/<file>."""
+    from ..paths import data_dir
+    return data_dir() / "pretrained" / M2D_AS_FOLDER / M2D_AS_FILE
+
+
+def where_to_put_it() -> str:
+    dest = default_m2d_weights()
+    return (f"download {M2D_AS_URL} and unzip it into {dest.parent.parent} (the file is then "
+            f"{dest}), then check it with 's5trainer m2d-weights'")
+
+
+def _layout_help() -> str:
+    return (f"expected the M2D encoder layout of {M2D_AS_FOLDER}/{M2D_AS_FILE}: a state dict with cls_token, "
+            "pos_embed [1, 311, 768], patch_embed.proj.weight [768, 1, 16, 16], blocks.<i>.* and norm.*")
+
+
+def _parse_folder_name(name: str):
+    """'m2d_as_vit_base-80x1001p16x16p32k-…' -> ([80, 1001], [16, 16], '32k'), else None."""
+    import re
+    m = re.match(r"^[a-z0-9_]+-(\d+)x(\d+)p(\d+)x(\d+)(?:p(\d+k))?(?:-|$)", name)
+    if not m:
+        return None
+    return [int(m[1]), int(m[2])], [int(m[3]), int(m[4])], m[5] or "16k"
+
+
+def read_m2d_encoder(path):
+    """-> (backbone state dict with our names, info). Reads without running code from the file
+    (safe_load) and checks the layout; raises M2dWeightsError naming what is wrong."""
+    from pathlib import Path
+
+    from .safe_load import load_inert
+    path = Path(path)
+    if not path.is_file():
+        raise M2dWeightsError(f"{path}: no such file. The official M2D-AT recipe starts from the M2D encoder "
+                              f"{M2D_AS_FOLDER}: {where_to_put_it()}")
+    sizes = _parse_folder_name(path.parent.name)
+    if sizes and (sizes[0] != [80, 1001] or sizes[1] != [16, 16] or sizes[2] != "32k"):
+        raise M2dWeightsError(f"{path}: its folder {path.parent.name} names a {sizes[0][0]}x{sizes[0][1]} input, "
+                              f"{sizes[1][0]}x{sizes[1][1]} patches at {sizes[2]}; S5's M2D-AT needs 80x1001p16x16p32k "
+                              f"({M2D_AS_FOLDER})")
+    try:
+        obj, ignored = load_inert(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise M2dWeightsError(f"{path}: cannot be read as a PyTorch file ({exc}); {_layout_help()}") from exc
+    if isinstance(obj, dict) and isinstance(obj.get("model"), dict):
+        obj = obj["model"]
+    if not isinstance(obj, dict) or not all(isinstance(k, str) for k in obj):
+        raise M2dWeightsError(f"{path}: not a state dict; {_layout_help()}")
+    if "state_dict" in obj or "arch" in obj:
+        raise M2dWeightsError(f"{path}: a training checkpoint, not the M2D encoder; {_layout_help()}")
+    sd = {k[len(_EVAR_PREFIX):] if k.startswith(_EVAR_PREFIX) else k: v for k, v in obj.items()}
+    tensors = {k: v for k, v in sd.items() if isinstance(v, torch.Tensor)}
+    missing = [k for k in ("cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias",
+                           "norm.weight", "norm.bias", "blocks.0.attn.qkv.weight") if k not in tensors]
+    if missing:
+        raise M2dWeightsError(f"{path}: missing {', '.join(missing)}; {_layout_help()}")
+    depth = 0
+    while f"blocks.{depth}.attn.qkv.weight" in tensors:
+        depth += 1
+    gaps = [f"blocks.{i}.{p}" for i in range(depth) for p in _BLOCK_PARTS if f"blocks.{i}.{p}" not in tensors]
+    if gaps:
+        raise M2dWeightsError(f"{path}: incomplete transformer blocks (missing {', '.join(gaps[:4])}"
+                              f"{' …' if len(gaps) > 4 else ''}); {_layout_help()}")
+    keep = {"cls_token", "pos_embed", "norm_stats", "patch_embed.proj.weight", "patch_embed.proj.bias",
+            "norm.weight", "norm.bias"} | {f"blocks.{i}.{p}" for i in range(depth) for p in _BLOCK_PARTS}
+    out = {k: v.float() for k, v in tensors.items() if k in keep}
+    info = {"file": str(path), "depth": depth, "dim": int(out["cls_token"].shape[-1]),
+            "tokens": int(out["pos_embed"].shape[1]),
+            "norm_stats_default": "norm_stats" not in out,
+            "dropped": sorted(k for k in sd if k not in keep), "ignored_objects": ignored}
+    if "norm_stats" not in out:        # the 2022 models: the official default
+        out["norm_stats"] = torch.tensor([-7.1, 4.2])
+    info["norm_stats"] = [float(x) for x in out["norm_stats"]]
+    return out, info
+
+
+def _backbone_of(model) -> LocalViT:
+    if isinstance(model, M2dAtSpatial):
+        return model.m2d.backbone
+    if isinstance(model, M2dAt):
+        return model.backbone
+    raise M2dWeightsError(f"{type(model).__name__} has no M2D backbone")
+
+
+def load_m2d_backbone(model, path) -> dict:
+    """Loads the M2D encoder file into ``model``'s backbone (every tensor, shapes checked); the
+    head keeps its initialisation, as in the official M2dAt. Returns the file's info."""
+    sd, info = read_m2d_encoder(path)
+    backbone = _backbone_of(model)
+    own = backbone.state_dict()
+    wrong = [f"{k} {list(sd[k].shape)} (the model has {list(own[k].shape)})" for k in own
+             if k in sd and sd[k].shape != own[k].shape]
+    missing = [k for k in own if k not in sd]
+    if wrong or missing:
+        detail = "; ".join(wrong[:3] + ([f"missing {', '.join(missing[:4])}"] if missing else []))
+        raise M2dWeightsError(f"{path}: does not fit this M2D-AT ({len(backbone.blocks)} blocks, "
+                              f"{backbone.grid[0]}x{backbone.grid[1]} patches): {detail}; {_layout_help()}")
+    backbone.load_state_dict({k: sd[k] for k in own}, strict=True)
+    return info
+
+
+def m2d_init_state_dict(path, model):
+    """``model.init`` when ``model`` is an M2D-AT: the M2D encoder file loaded into its backbone
+    (the head keeps its initialisation) and its full state dict returned; None for other models
+    and for files that are training checkpoints or model files (those load as before). A missing
+    or unusable encoder file raises, naming the expected location and layout."""
+    from pathlib import Path
+
+    if not isinstance(model, (M2dAt, M2dAtSpatial)):
+        return None
+    p = Path(path)
+    if p.is_file():
+        from .safe_load import load_inert
+        try:
+            obj, _ = load_inert(p)
+        except Exception:  # noqa: BLE001 - read_m2d_encoder reports it
+            obj = None
+        if isinstance(obj, dict) and ("state_dict" in obj or "arch" in obj or "format" in obj):
+            return None
+    try:
+        load_m2d_backbone(model, p)
+    except M2dWeightsError as exc:
+        from .checkpoint import CheckpointError
+        raise CheckpointError(f"model.init {exc}") from None
+    return model.state_dict()

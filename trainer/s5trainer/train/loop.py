@@ -28,6 +28,7 @@ import torch
 
 from .. import __version__
 from ..errors import S5Error
+from ..models.m2dat import m2d_init_state_dict
 from . import checkpoint as ckpt_io
 from . import distributed, sources
 from .config import ConfigError
@@ -81,7 +82,7 @@ class Trainer:
             raise ConfigError(f"model {cfg.model.arch!r} has kind {getattr(core, 'kind', None)!r}; "
                               "expected 'tagger' or 'separator'")
         if cfg.model.init and state is None:
-            core.load_state_dict(init_state_dict(cfg.model.init, cfg.model.arch), strict=cfg.model.init_strict)
+            core.load_state_dict(m2d_init_state_dict(cfg.model.init, core) or init_state_dict(cfg.model.init, cfg.model.arch), strict=cfg.model.init_strict)
             if not cfg.model.freeze_bn and init_needs_frozen_bn(cfg.model.init):
                 cfg.model.freeze_bn = True             # recorded in the run config: a resume keeps it
                 log(f"model.init {cfg.model.init} holds BatchNorms folded from ONNX: model.freeze_bn = true",
