@@ -159,7 +159,7 @@ function describe(file: string, out: string, r: ListenRender, b: ListenBudget, l
     b.mode === 'direct'
       ? `  processing per block   beam p50 ${ms(b.beamPerBlockMs.p50)}, p95 ${ms(b.beamPerBlockMs.p95)}; direction pass ${ms(b.directionPassMs)} every ${ms(b.directionHopMs)} (separator on ${r.info.directionWindowSeconds} s, in the background)`
       : `  processing per hop     tagger ${ms(b.taggerPerHopMs)} + separator ${ms(b.separatorPerHopMs)} (on ${r.info.listenWindowSeconds} s) every ${ms(b.hopMs)}`,
-    `  tagger per hop         ${ms(b.taggerPerHopMs)} every ${ms(b.hopMs)}`,
+    ...(b.mode === 'direct' ? [`  tagger per hop         ${ms(b.taggerPerHopMs)} every ${ms(b.hopMs)}`] : []),
     `  measured here          capture → output written p50 ${ms(b.measuredMs.p50)}, p95 ${ms(b.measuredMs.p95)} (10 ms blocks as if captured live, + processing)`,
     `  expected live          p50 ${ms(b.expectedLiveMs.p50)}, p95 ${ms(b.expectedLiveMs.p95)} (+ 10 ms output buffer${b.mode === 'clean' ? ', + the wait for the end of the hop' : ''})`,
   ];

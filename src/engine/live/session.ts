@@ -171,7 +171,7 @@ export class LiveSession {
     this.mode = o.listenMode;
     this.gate = o.verifier && o.separator && o.output ? new ListenVerifier(o.verifier) : null;
     this.direct = o.separator && o.output
-      ? new DirectListener({ rate: this.rate, pattern: o.beam, delay: this.dirEvery * this.hop })
+      ? new DirectListener({ rate: this.rate, pattern: o.beam, delay: this.hop })
       : null;
     if (this.direct && o.onBeamStep) this.direct.onStep = o.onBeamStep;
     this.direct?.setLabels(this.listen);

@@ -3,10 +3,13 @@
  * chart history) survives the user switching views: devices, the chosen source and format, the session info, the latest
  * probability frames (a bounded history for the strip chart), active labels, listen set, stats and
  * recording. Listen audio arriving as `liveAudio` events is played through Web Audio, each block
- * scheduled right after the previous one. Settings the user chose are remembered in localStorage.
+ * scheduled right after the previous one; the browser's own output delay (schedule margin + the
+ * AudioContext's output latency) is measured so the view can show it beside the engine's figure.
+ * The listen mode (direct beam or clean separator, issue #17) is a setting too; switching it while
+ * listening crossfades in the engine. Settings the user chose are remembered in localStorage.
  */
 import type { S5Bridge } from '../../shared/api';
-import type { LiveDevice, LiveFrameEvent, LiveSessionInfo, LiveStats } from '../../shared/api-live';
+import type { ListenMode, LiveDevice, LiveFrameEvent, LiveSessionInfo, LiveStats } from '../../shared/api-live';
 import type { ChannelFormat } from '../../shared/audio';
 import type { S5Label } from '../../shared/labels';
 import { errorText, toErrorView } from './errors';
@@ -25,11 +28,16 @@ export interface LiveSettings {
   channelOrder: number[];
   hopSeconds: number;
   recordDir: string;
+  /** How listened classes are heard: a beam at their direction (fast) or the separator (isolated). */
+  listenMode: ListenMode;
 }
+
+/** Capture buffer asked of a device (s): direct listening is only as fast as the input blocks. */
+export const CAPTURE_BLOCK_SECONDS = 0.01;
 
 const DEFAULTS: LiveSettings = {
   source: 'replay', replayPath: '', sampleRate: 48000, sampleFormat: 'f32', channelFormat: 'foa-acn-sn3d',
-  channelOrder: [0, 1, 2, 3], hopSeconds: 0.25, recordDir: '',
+  channelOrder: [0, 1, 2, 3], hopSeconds: 0.25, recordDir: '', listenMode: 'direct',
 };
 
 function loadSettings(): LiveSettings {
@@ -65,6 +73,8 @@ export class LiveState {
   probs: number[][] = [];
   /** Bumped per frame so the chart redraws. */
   frameCount = $state(0);
+  /** Browser output delay of the listen audio (ms): how far ahead blocks are scheduled + output latency. */
+  browserDelayMs = $state<number | null>(null);
   private audio: AudioContext | null = null;
   private playAt = 0;
   private unsubscribe: (() => void)[] = [];
@@ -111,6 +121,7 @@ export class LiveState {
         this.info = s.session;
         this.running = true;
         this.listen = s.listen;
+        if (s.listenMode) this.settings.listenMode = s.listenMode;
       }
     } catch {
       /* the engine reports problems through its status */
@@ -147,6 +158,8 @@ export class LiveState {
       // Keep a small safety margin; if we fell behind, restart the schedule now.
       if (this.playAt < ctx.currentTime + 0.02) this.playAt = ctx.currentTime + 0.05;
       node.start(this.playAt);
+      const delay = (this.playAt - ctx.currentTime + (ctx.outputLatency || 0) + (ctx.baseLatency || 0)) * 1000;
+      this.browserDelayMs = this.browserDelayMs === null ? delay : 0.9 * this.browserDelayMs + 0.1 * delay;
       this.playAt += buf.duration;
     } catch {
       /* no audio output in this browser: listening is silent, the rest works */
@@ -163,10 +176,14 @@ export class LiveState {
     try {
       const source = s.source === 'replay'
         ? { kind: 'replay' as const, path: s.replayPath.trim(), loop: true }
-        : { kind: 'device' as const, deviceId: Number(s.source), sampleRate: s.sampleRate, sampleFormat: s.sampleFormat, channelOrder: s.channelOrder };
+        : {
+          kind: 'device' as const, deviceId: Number(s.source), sampleRate: s.sampleRate, sampleFormat: s.sampleFormat, channelOrder: s.channelOrder,
+          framesPerBuffer: Math.round(s.sampleRate * CAPTURE_BLOCK_SECONDS),
+        };
       if (source.kind === 'replay' && !source.path) throw new Error('Type the path of a recording to replay.');
+      this.browserDelayMs = null;
       this.info = await this.api.liveStart({
-        source, channelFormat: s.channelFormat, hopSeconds: s.hopSeconds, listen: this.listen, output: { kind: 'client' },
+        source, channelFormat: s.channelFormat, hopSeconds: s.hopSeconds, listen: this.listen, listenMode: s.listenMode, output: { kind: 'client' },
       });
       this.running = true;
       this.active = [];
@@ -200,7 +217,21 @@ export class LiveState {
     if (next.length) void this.audio?.resume();
     if (!this.running) return;
     try {
-      this.listen = (await this.api.liveListen({ labels: next })).labels;
+      this.listen = (await this.api.liveListen({ labels: next, mode: this.settings.listenMode })).labels;
+    } catch (err) {
+      this.error = errorText(err);
+    }
+  }
+
+  /** Direct (beam) or clean (separator) listening; a running session switches with a crossfade. */
+  async setListenMode(mode: ListenMode): Promise<void> {
+    this.settings.listenMode = mode;
+    this.saveSettings();
+    if (!this.running) return;
+    try {
+      const r = await this.api.liveListen({ labels: this.listen, mode });
+      this.listen = r.labels;
+      this.settings.listenMode = r.mode;
     } catch (err) {
       this.error = errorText(err);
     }
