@@ -68,7 +68,7 @@ describe('s5 (in-process)', () => {
   it('unknown command / option → exit 2', async () => {
     const a = capture();
     expect(await runCli(['frobnicate'], a)).toBe(2);
-    expect(a.err).toBe("s5: error: unknown command 'frobnicate' (commands: separate, tag, evaluate, submission, models, doctor)\nRun 's5 --help' for usage.\n");
+    expect(a.err).toBe("s5: error: unknown command 'frobnicate' (commands: separate, tag, listen, evaluate, submission, models, doctor, onnx-run, onnx-bench)\nRun 's5 --help' for usage.\n");
     const b = capture();
     expect(await runCli(['evaluate', '--task', 'dcase2025t4', '--nope'], b)).toBe(2);
     expect(b.err).toBe("s5: error: unknown option '--nope'\nRun 's5 evaluate --help' for usage.\n");
