@@ -66,13 +66,20 @@ describe('replay-as-live with the shipped models', () => {
       const input = (await readAudio(file)).data;
       const seconds = input[0].length / 32000;
       // Every hop of input is either tagged (a frame) or counted late (coalesced when behind);
-      // the hop in flight when the file ends may be neither.
-      expect(frames.length + stop.stats.lateBlocks).toBeGreaterThanOrEqual(Math.floor(seconds / info.hopSeconds) - 1);
-      expect(frames.length).toBeGreaterThanOrEqual(Math.floor(seconds / info.hopSeconds / 3));
+      // the hop in flight when the file ends may be neither. A machine too busy to keep up
+      // (load ≥ 1: more busy time than hop time) is behind by several hops when the file ends, and
+      // sheds separation: then the engine must say so (late hops, skipped separations) instead.
+      const keptUp = stop.stats.load < 1;
+      if (keptUp) expect(frames.length + stop.stats.lateBlocks).toBeGreaterThanOrEqual(Math.floor(seconds / info.hopSeconds) - 1);
+      else expect(stop.stats.lateBlocks + stop.stats.skippedSeparations, `load ${stop.stats.load}`).toBeGreaterThan(0);
+      expect(frames.length).toBeGreaterThan(0);
+      if (keptUp) expect(frames.length).toBeGreaterThanOrEqual(Math.floor(seconds / info.hopSeconds / 3));
       expect(frames.at(-1).probs).toHaveLength(18);
-      expect(events.filter(([e]) => e === 'liveAudio').length).toBeGreaterThan(0);
-      expect(stop.stats.latencyP50Ms).toBeGreaterThan(0);
-      expect(stop.stats.latencyP95Ms).toBeGreaterThanOrEqual(stop.stats.latencyP50Ms);
+      if (stop.stats.skippedSeparations === 0) {
+        expect(events.filter(([e]) => e === 'liveAudio').length).toBeGreaterThan(0);
+        expect(stop.stats.latencyP50Ms).toBeGreaterThan(0);
+        expect(stop.stats.latencyP95Ms).toBeGreaterThanOrEqual(stop.stats.latencyP50Ms);
+      }
 
       const rec = await readAudio(stop.recording.path);
       expect(rec.info.channels).toBe(4);

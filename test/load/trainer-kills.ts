@@ -62,8 +62,18 @@ async function until<T>(what: string, f: () => Promise<T | null | undefined | fa
   }
 }
 
+/** The trainer's events so far; none when it was killed before creating its events file (start-up on a busy machine). */
+const readEvents = (dir: string): string => {
+  try {
+    return readFileSync(path.join(dir, 'events.jsonl'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+};
+
 const trainerEvents = (dir: string): TrainerEvent[] =>
-  readFileSync(path.join(dir, 'events.jsonl'), 'utf8').split('\n').filter(Boolean).flatMap((l) => {
+  readEvents(dir).split('\n').filter(Boolean).flatMap((l) => {
     try {
       return [parseTrainerEvent(l)];
     } catch {
