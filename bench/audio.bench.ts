@@ -144,8 +144,8 @@ sf.write(d + '/stereo.mp3', x[:, :2], fs, format='MP3', subtype='MPEG_LAYER_III'
     return { wall, cpu };
   };
   for (const [from, to] of [[48000, 16000], [44100, 16000], [32000, 16000], [48000, 32000], [44100, 32000]] as const) {
-    const src = path.join(dir, `rs_${from}.wav`);
-    if (from !== RATE) execFileSync('sox', [path.join(dir, 'float32.wav'), src, 'rate', '-v', String(from)]);
+    const src = from === RATE ? path.join(dir, 'float32.wav') : path.join(dir, `rs_${from}.wav`);
+    if (from !== RATE) execFileSync('sox', [path.join(dir, 'float32.wav'), '-e', 'floating-point', '-b', '32', src, 'rate', '-v', String(from)]);
     const { data: x } = from === RATE ? { data } : await readAudio(src);
     const sox = soxCpu([src, '-t', 'f32', '/dev/null', 'rate', '-v', String(to)]);
     const soxRead = soxCpu([src, '-t', 'f32', '/dev/null']); // sox's own decode + write, without rate

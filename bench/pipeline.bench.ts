@@ -4,8 +4,11 @@
  *   - rtf:    tag + separate + direction of one 10-s clip (real-time factor = seconds per second of
  *             audio), 1 and 2 ONNX Runtime threads; reference: the 1-thread run (speed-up) and the
  *             time spent inside ONNX Runtime (its share of the total); session creation time.
- *   - memory: peak RSS of a separate child process separating an N-minute recording vs a 1-minute
- *             one (ratio; ≈ 1 means memory does not grow with the length). N = BENCH_LONG_MIN (60).
+ *   - long:   a separate child process separating an N-minute recording and a 1-minute one with
+ *             the clip's thread count (2): RTF of each and its ratio to the 10-s clip's RTF (≈ 1: a
+ *             long recording costs what clips of the same total length cost); peak RSS ratio
+ *             (≈ 1: memory does not grow with the length). N = BENCH_LONG_MIN (60); the recording's
+ *             rate is BENCH_LONG_RATE (default: the model's; 48000 adds the input resampler).
  *   - batch:  clips per minute over BENCH_BATCH (100) different 10-s clips with one engine
  *             (sessions reused); reference: the single-clip RTF.
  * Models: the active pair when one is installed (the shipped default models), else the tiny test
@@ -43,7 +46,7 @@ async function chooseModels(): Promise<{ registry: ModelRegistry; ids: string[];
 }
 
 /** A 4-channel scene: three class tones/noise bands from three directions, 16-bit WAV. */
-async function writeScene(file: string, seconds: number, rate: number, seed: number): Promise<void> {
+async function writeScene(file: string, seconds: number, rate: number, seed: number, toneRate = rate): Promise<void> {
   const w = await createAudioWriter(file, 4, rate, 'pcm16', Math.round(seconds * rate));
   const classes = [seed % 18, (seed * 7 + 3) % 18, (seed * 11 + 5) % 18];
   const block = rate;
@@ -51,7 +54,7 @@ async function writeScene(file: string, seconds: number, rate: number, seed: num
     const n = Math.min(block, Math.round(seconds * rate) - o);
     const ch = [0, 1, 2, 3].map(() => new Float32Array(n));
     classes.forEach((c, k) => {
-      const hz = (rate * (8 + 12 * c)) / 512;
+      const hz = (toneRate * (8 + 12 * c)) / 512; // the same tones at any file rate
       const az = (k * 2.1 + seed) % (2 * Math.PI);
       for (let i = 0; i < n; i++) {
         const s = 0.08 * Math.sin((2 * Math.PI * hz * (o + i)) / rate);
@@ -66,17 +69,19 @@ async function writeScene(file: string, seconds: number, rate: number, seed: num
 }
 
 /** Child mode: separate one file, print peak RSS. */
-async function child(file: string, outDir: string, modelsDir: string | undefined, ids: string[]): Promise<void> {
+async function child(file: string, outDir: string, modelsDir: string | undefined, ids: string[], threads: number): Promise<void> {
   const { registry } = modelsDir ? { registry: new ModelRegistry({ roots: [{ dir: modelsDir, source: 'shipped' }], settings: new SettingsStore(path.join(outDir, 'settings.json')), userDir: path.join(outDir, 'models') }) } : { registry: new ModelRegistry() };
-  const inference = new InferenceHost({ threads: 1 });
+  const inference = new InferenceHost({ threads });
+  const c0 = process.cpuUsage();
   const r = await new Pipeline(registry, inference).separate({ path: file, outDir, models: ids });
+  const c = process.cpuUsage(c0);
   await inference.dispose();
-  console.log(JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024, rtf: r.timings.rtf, seconds: r.recording.duration_s }));
+  console.log(JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024, rtf: r.timings.rtf, cpu_rtf: (c.user + c.system) / 1e6 / r.recording.duration_s, timings: r.timings, windows: r.timeline.length, seconds: r.recording.duration_s }));
 }
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
-    await child(process.argv[3], process.argv[4], process.argv[5] || undefined, process.argv[6].split(','));
+    await child(process.argv[3], process.argv[4], process.argv[5] || undefined, process.argv[6].split(','), Number(process.argv[7]));
     return;
   }
   const { registry, ids, kind } = await chooseModels();
@@ -89,6 +94,7 @@ async function main(): Promise<void> {
     const clip = path.join(dir, 'clip.wav');
     await writeScene(clip, 10, rate, 1);
     const rtf: Record<number, number> = {};
+    const cpuRtf: Record<number, number> = {};
     for (const threads of [1, 2]) {
       const inference = new InferenceHost({ threads });
       const pipeline = new Pipeline(registry, inference);
@@ -97,30 +103,43 @@ async function main(): Promise<void> {
       const createS = (performance.now() - t0) / 1000;
       await pipeline.separate({ path: clip, outDir: dir, loaded }); // warm-up
       const runs = [];
-      for (let i = 0; i < 5; i++) runs.push(await pipeline.separate({ path: clip, outDir: dir, loaded }));
+      let cpuBest = Infinity;
+      for (let i = 0; i < 5; i++) {
+        const c0 = process.cpuUsage();
+        runs.push(await pipeline.separate({ path: clip, outDir: dir, loaded }));
+        const c = process.cpuUsage(c0);
+        cpuBest = Math.min(cpuBest, (c.user + c.system) / 1e6 / 10);
+      }
       const best = runs.reduce((a, b) => (b.timings.total_s < a.timings.total_s ? b : a));
       rtf[threads] = best.timings.rtf;
+      cpuRtf[threads] = cpuBest;
       const inOrt = best.timings.tag_s + best.timings.separate_s;
       emit({
         what: 'rtf_10s_clip', threads, rtf: best.timings.rtf, total_s: best.timings.total_s, tag_s: best.timings.tag_s, separate_s: best.timings.separate_s,
-        direction_s: best.timings.direction_s, other_s: best.timings.other_s, inference_share: round(inOrt / best.timings.total_s, 3),
+        direction_s: best.timings.direction_s, other_s: best.timings.other_s, inference_share: round(inOrt / best.timings.total_s, 3), cpu_rtf: round(cpuBest, 5),
         speedup_vs_1_thread: round(rtf[1] / best.timings.rtf, 3), session_create_s: round(createS, 3),
         provider: best.models.tagger.provider, fallback_reason: best.models.tagger.fallback_reason,
       });
       await inference.dispose();
     }
-    // ---- peak RSS: long vs 1-minute recording, each in its own process ----
-    const rss: Record<string, number> = {};
     const modelsDir = kind === 'installed' ? '' : path.join(__dirname, 'results', 'models');
+    // ---- long recordings: N minutes vs 1 minute, each in its own process, the clip's 2 threads ----
+    const longThreads = Math.min(2, os.availableParallelism());
+    const longRate = Number(process.env.BENCH_LONG_RATE ?? rate);
+    const rss: Record<string, number> = {};
     for (const minutes of [1, LONG_MIN]) {
       const file = path.join(dir, `rec-${minutes}min.wav`);
-      await writeScene(file, minutes * 60, rate, 2);
+      await writeScene(file, minutes * 60, longRate, 2, rate);
       const out = mkdtempSync(path.join(dir, 'out-'));
-      const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', file, out, modelsDir, ids.join(',')], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const r = spawnSync(process.execPath, ['--import', 'tsx', __filename, '--child', file, out, modelsDir, ids.join(','), String(longThreads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
       if (r.status !== 0) throw new Error(`child failed: ${r.stderr.slice(-2000)}`);
       const res = JSON.parse(r.stdout.trim().split('\n').pop() as string);
       rss[minutes] = res.maxRssMB;
-      emit({ what: 'peak_rss', minutes, max_rss_mb: round(res.maxRssMB, 1), rtf: res.rtf });
+      emit({
+        what: 'long_recording', minutes, rate: longRate, threads: longThreads, windows: res.windows, rtf: res.rtf, cpu_rtf: round(res.cpu_rtf, 5),
+        rtf_vs_10s_clip: round(res.rtf / rtf[longThreads], 3), cpu_rtf_vs_10s_clip: round(res.cpu_rtf / cpuRtf[longThreads], 3),
+        tag_s: res.timings.tag_s, separate_s: res.timings.separate_s, direction_s: res.timings.direction_s, other_s: res.timings.other_s, max_rss_mb: round(res.maxRssMB, 1),
+      });
       rmSync(file, { force: true });
       rmSync(out, { recursive: true, force: true });
     }
