@@ -7,7 +7,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { S5Error } from '../../shared/errors';
 import { ACCEPTED_CHANNELS, ACCEPTED_RATES } from './sniff';
-import { readAt, readChunks, splitBlocks, type DecoderSource, type SourceHeader } from './source';
+import { readAt, readChunks, type DecoderSource, type SourceHeader } from './source';
+import { WasmDecoderSource, type Decoded } from './wasm-source';
 
 export interface FlacStreamInfo {
   sampleRate: number;
@@ -54,52 +55,32 @@ export function rescaleFlacSamples(channelData: Float32Array[], frames: number, 
   }
 }
 
-class FlacSource implements DecoderSource {
-  private decoder: FLACDecoder | null = null;
+class FlacSource extends WasmDecoderSource<FLACDecoder> {
   constructor(
-    readonly header: SourceHeader,
+    header: SourceHeader,
     private readonly fh: FileHandle,
     private readonly start: number,
     private readonly end: number,
-    private readonly file: string,
+    file: string,
     private readonly bits: number,
-  ) {}
-
-  async *blocks(blockFrames: number, warn: (m: string) => void): AsyncGenerator<Float32Array[]> {
-    const decoder = new FLACDecoder();
-    this.decoder = decoder;
-    await decoder.ready;
-    const nc = this.header.channels;
-    const bits = this.bits;
-    let errors = 0;
-    let firstError = '';
-    const take = function* (d: { channelData: Float32Array[]; samplesDecoded: number; errors: { message: string }[] }) {
-      if (d.errors.length > 0) {
-        if (errors === 0) firstError = d.errors[0].message;
-        errors += d.errors.length;
-      }
-      if (d.samplesDecoded > 0) {
-        if (d.channelData.length !== nc) {
-          throw new Error(`decoder produced ${d.channelData.length} channels, STREAMINFO says ${nc}`);
-        }
-        rescaleFlacSamples(d.channelData, d.samplesDecoded, bits);
-        yield* splitBlocks(d.channelData, d.samplesDecoded, blockFrames);
-      }
-    };
-    try {
-      for await (const chunk of readChunks(this.fh, this.start, this.end)) yield* take(await decoder.decode(chunk));
-      yield* take(await decoder.flush());
-    } catch (e) {
-      if (e instanceof S5Error) throw e;
-      throw new S5Error('bad_input', `FLAC data cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
-    }
-    if (errors > 0) warn(`${errors} FLAC frame(s) could not be decoded and were skipped (first: ${firstError})`);
+  ) {
+    super(header, file, 'FLAC data', 'FLAC frame(s)');
   }
 
-  close(): void {
-    const d = this.decoder;
-    this.decoder = null;
-    if (d) void d.ready.then(() => d.free());
+  protected createDecoder(): FLACDecoder {
+    return new FLACDecoder();
+  }
+
+  protected async *decode(decoder: FLACDecoder): AsyncGenerator<Decoded> {
+    for await (const chunk of readChunks(this.fh, this.start, this.end)) yield await decoder.decode(chunk);
+    yield await decoder.flush();
+  }
+
+  protected channels(d: Decoded): Float32Array[] {
+    const nc = this.header.channels;
+    if (d.channelData.length !== nc) throw new Error(`decoder produced ${d.channelData.length} channels, STREAMINFO says ${nc}`);
+    rescaleFlacSamples(d.channelData, d.samplesDecoded, this.bits);
+    return d.channelData;
   }
 }
 

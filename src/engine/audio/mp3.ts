@@ -8,7 +8,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { MPEGDecoder } from 'mpg123-decoder';
 import { S5Error } from '../../shared/errors';
 import { isMpegFrameHeader } from './sniff';
-import { readAt, readChunks, splitBlocks, type DecoderSource, type SourceHeader } from './source';
+import { readAt, readChunks, type DecoderSource, type SourceHeader } from './source';
+import { WasmDecoderSource, type Decoded } from './wasm-source';
 
 const BITRATES: Record<string, number[]> = {
   // kbit/s by index 1..14, per (version 1 | 2 incl. 2.5) and layer
@@ -59,46 +60,28 @@ export function parseMpegFrameHeader(b: Uint8Array, off: number): MpegFrameHeade
   return { version, layer, sampleRate, channels, bitrateKbps, frameBytes, samplesPerFrame };
 }
 
-class Mp3Source implements DecoderSource {
-  private decoder: MPEGDecoder | null = null;
+class Mp3Source extends WasmDecoderSource<MPEGDecoder> {
   constructor(
-    readonly header: SourceHeader,
+    header: SourceHeader,
     private readonly fh: FileHandle,
     private readonly start: number,
     private readonly size: number,
-    private readonly file: string,
-  ) {}
-
-  async *blocks(blockFrames: number, warn: (m: string) => void): AsyncGenerator<Float32Array[]> {
-    const decoder = new MPEGDecoder({ enableGapless: true });
-    this.decoder = decoder;
-    await decoder.ready;
-    let errors = 0;
-    let firstError = '';
-    try {
-      for await (const chunk of readChunks(this.fh, this.start, this.size)) {
-        const d = decoder.decode(chunk);
-        if (d.errors.length > 0) {
-          if (errors === 0) firstError = d.errors[0].message;
-          errors += d.errors.length;
-        }
-        if (d.samplesDecoded > 0) {
-          // mpg123 reports mono streams as mono; keep the header's channel count authoritative.
-          const ch = d.channelData.slice(0, this.header.channels);
-          yield* splitBlocks(ch, d.samplesDecoded, blockFrames);
-        }
-      }
-    } catch (e) {
-      if (e instanceof S5Error) throw e;
-      throw new S5Error('bad_input', `MPEG audio cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
-    }
-    if (errors > 0) warn(`${errors} MPEG frame(s) could not be decoded and were skipped (first: ${firstError})`);
+    file: string,
+  ) {
+    super(header, file, 'MPEG audio', 'MPEG frame(s)');
   }
 
-  close(): void {
-    const d = this.decoder;
-    this.decoder = null;
-    if (d) void d.ready.then(() => d.free());
+  protected createDecoder(): MPEGDecoder {
+    return new MPEGDecoder({ enableGapless: true });
+  }
+
+  protected async *decode(decoder: MPEGDecoder): AsyncGenerator<Decoded> {
+    for await (const chunk of readChunks(this.fh, this.start, this.size)) yield decoder.decode(chunk);
+  }
+
+  protected channels(d: Decoded): Float32Array[] {
+    // mpg123 reports mono streams as mono; keep the header's channel count authoritative.
+    return d.channelData.slice(0, this.header.channels);
   }
 }
 

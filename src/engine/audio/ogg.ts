@@ -10,7 +10,8 @@ import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { S5Error } from '../../shared/errors';
 import { ACCEPTED_CHANNELS, ACCEPTED_RATES } from './sniff';
 import { rescaleFlacSamples } from './flac';
-import { readAt, readChunks, splitBlocks, type DecoderSource, type SourceHeader } from './source';
+import { readAt, readChunks, type DecoderSource, type SourceHeader } from './source';
+import { WasmDecoderSource, type Decoded } from './wasm-source';
 
 interface Decoder {
   ready: Promise<void>;
@@ -48,51 +49,33 @@ async function lastGranule(fh: FileHandle, size: number): Promise<number> {
   return -1;
 }
 
-class OggSource implements DecoderSource {
-  private decoder: Decoder | null = null;
+class OggSource extends WasmDecoderSource<Decoder> {
   constructor(
-    readonly header: SourceHeader,
+    header: SourceHeader,
     private readonly fh: FileHandle,
     private readonly size: number,
-    private readonly file: string,
+    file: string,
     private readonly make: () => Decoder,
     /** FLAC bit depth (Ogg FLAC only): its decoder's integer scaling is corrected. */
     private readonly flacBits: number,
-  ) {}
-
-  async *blocks(blockFrames: number, warn: (m: string) => void): AsyncGenerator<Float32Array[]> {
-    const decoder = this.make();
-    this.decoder = decoder;
-    await decoder.ready;
-    const nc = this.header.channels;
-    const flacBits = this.flacBits;
-    let errors = 0;
-    let firstError = '';
-    const take = function* (d: Awaited<ReturnType<Decoder['decode']>>) {
-      if (d.errors.length > 0) {
-        if (errors === 0) firstError = d.errors[0].message;
-        errors += d.errors.length;
-      }
-      if (d.samplesDecoded > 0) {
-        if (d.channelData.length !== nc) throw new Error(`decoder produced ${d.channelData.length} channels, the header says ${nc}`);
-        if (flacBits > 0) rescaleFlacSamples(d.channelData, d.samplesDecoded, flacBits);
-        yield* splitBlocks(d.channelData, d.samplesDecoded, blockFrames);
-      }
-    };
-    try {
-      for await (const chunk of readChunks(this.fh, 0, this.size)) yield* take(await decoder.decode(chunk));
-      yield* take(await decoder.flush());
-    } catch (e) {
-      if (e instanceof S5Error) throw e;
-      throw new S5Error('bad_input', `Ogg data cannot be decoded (${e instanceof Error ? e.message : String(e)})`, this.file);
-    }
-    if (errors > 0) warn(`${errors} Ogg packet(s) could not be decoded and were skipped (first: ${firstError})`);
+  ) {
+    super(header, file, 'Ogg data', 'Ogg packet(s)');
   }
 
-  close(): void {
-    const d = this.decoder;
-    this.decoder = null;
-    if (d) void d.ready.then(() => d.free());
+  protected createDecoder(): Decoder {
+    return this.make();
+  }
+
+  protected async *decode(decoder: Decoder): AsyncGenerator<Decoded> {
+    for await (const chunk of readChunks(this.fh, 0, this.size)) yield await decoder.decode(chunk);
+    yield await decoder.flush();
+  }
+
+  protected channels(d: Decoded): Float32Array[] {
+    const nc = this.header.channels;
+    if (d.channelData.length !== nc) throw new Error(`decoder produced ${d.channelData.length} channels, the header says ${nc}`);
+    if (this.flacBits > 0) rescaleFlacSamples(d.channelData, d.samplesDecoded, this.flacBits);
+    return d.channelData;
   }
 }
 
