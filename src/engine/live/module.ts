@@ -44,9 +44,12 @@ async function deviceOutput(deviceId: number, modelRate: number, rate?: number):
       return performance.now();
     },
     delayMs: () => out.queuedMs(),
-    async close() {
-      rs?.destroy();
-      await out.close();
+    async close(drain) {
+      if (drain && rs) {
+        const tail = rs.flush()[0];
+        if (tail.length) out.write(tail);
+      } else rs?.destroy();
+      await out.close(drain);
     },
   };
 }

@@ -248,6 +248,7 @@ export const OUTPUT_BUFFER_SECONDS = 0.01;
  */
 export class PortAudioOutput {
   private stream: PaStream | null = null;
+  private started = false;
   readonly sampleRate: number;
   private readonly device: PaDevice;
 
@@ -262,37 +263,76 @@ export class PortAudioOutput {
       this.stream = pa.AudioIO({
         outOptions: {
           channelCount: 1, sampleFormat: pa.SampleFormatFloat32, sampleRate: this.sampleRate, deviceId: this.device.id, closeOnError: false,
-          framesPerBuffer: Math.round(this.sampleRate * OUTPUT_BUFFER_SECONDS), maxQueue: 2,
+          // maxQueue is a capacity: a session that keeps pace leaves it nearly empty (no added
+          // latency), one that writes ahead (an unpaced replay) does not starve the device.
+          framesPerBuffer: Math.round(this.sampleRate * OUTPUT_BUFFER_SECONDS), maxQueue: 256,
         },
       });
       this.stream.removeAllListeners('error');
       this.stream.on('error', () => undefined);
-      this.stream.start();
     } catch (e) {
       this.stream = null;
       throw deviceError(e, this.device, { channels: 1, sampleRate: this.sampleRate, format: 'float32' });
     }
   }
 
+  /**
+   * Queues a block. The stream starts with the first one: started earlier, the device would wait
+   * for data from the moment it opens, and PortAudio's recovery from those underruns drops samples.
+   */
   write(pcm: Float32Array): void {
-    this.stream?.write?.(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+    const s = this.stream;
+    if (!s) return;
+    s.write?.(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+    if (!this.started) {
+      this.started = true;
+      try {
+        s.start();
+      } catch (e) {
+        throw deviceError(e, this.device, { channels: 1, sampleRate: this.sampleRate, format: 'float32' });
+      }
+    }
   }
 
   /** Audio written but still in the Node-side queue (ms); native and device buffers come on top. */
   queuedMs(): number {
-    const bytes = (this.stream as { writableLength?: number } | null)?.writableLength ?? 0;
-    return (bytes / 4 / this.sampleRate) * 1000;
+    return this.stream ? this.queuedMsOf(this.stream) : 0;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the stream: at once (abort), or after everything written has been played (`drain`:
+   * the session ended by itself, e.g. a replay reached its end).
+   */
+  async close(drain = false): Promise<void> {
     const s = this.stream;
     this.stream = null;
-    if (s) await new Promise<void>((resolve) => {
+    if (!s) return;
+    if (drain && typeof (s as { end?: unknown }).end === 'function') {
+      // 50 ms of silence after the last block: stopping the stream can cut the buffers in flight.
+      s.write?.(Buffer.alloc(4 * Math.round(this.sampleRate * 0.05)));
+      const queued = this.queuedMsOf(s);
+      // naudiodon: end() flushes the Node queue into the native one; 'finished' follows its WAIT quit.
+      const done = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), queued + 5000);
+        s.on('finished', () => {
+          clearTimeout(t);
+          resolve(true);
+        });
+        (s as unknown as { end(): void }).end();
+      });
+      if (done) return;
+    }
+    await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 2000);
       s.abort(() => {
         clearTimeout(t);
         resolve();
       });
     });
+  }
+
+  private queuedMsOf(s: PaStream): number {
+    const bytes = (s as { writableLength?: number }).writableLength ?? 0;
+    return (bytes / 4 / this.sampleRate) * 1000;
   }
 }

@@ -39,7 +39,8 @@ export interface ListenOutput {
   write(pcm: Float32Array, t: number): number;
   /** Audio already queued in the output ahead of the next block (ms), when the output knows. */
   delayMs?(): number;
-  close(): Promise<void>;
+  /** Closes the output: at once, or after playing what was written (`drain`). */
+  close(drain?: boolean): Promise<void>;
 }
 
 export interface SessionOptions {
@@ -668,7 +669,8 @@ export class LiveSession {
     await this.finished?.catch(() => undefined);
     this.publishChanges(this.tracker.closeAll(this.inFrames / this.o.source.sampleRate));
     this.resampler?.destroy();
-    await this.o.output?.close().catch(() => undefined);
+    // A replay that reached its end lets the output play out what it was given.
+    await this.o.output?.close(how === 'ended').catch(() => undefined);
     this.o.emit('liveState', { sessionId: this.o.id, state: how, message });
   }
 }
