@@ -4,8 +4,10 @@
  *
  * Why hand-written: the input resampler ran at 0.12× the speed of `sox rate -v` with libsamplerate
  * (wasm), which interpolates its filter table anew for every output sample of every channel and
- * copies through an interleaved wasm heap; no maintained npm resampler is faster for this job
- * (bench/audio.bench.ts measures the alternatives). For a fixed ratio the work splits cheaply:
+ * copies through an interleaved wasm heap. The other maintained wasm port on npm (the speex
+ * resampler) works the same way, per output sample in a scalar loop, and was not measured; bench/
+ * audio.bench.ts compares this one with libsamplerate and sox. For a fixed ratio the work splits
+ * cheaply:
  *
  *   downsampling (the input path: recording → model rate), two stages
  *     A  the sharp anti-alias low-pass at the INPUT rate by FFT overlap-save (dsp/fft.ts): its cost
@@ -22,7 +24,7 @@
  * passband 0 … 0.9 × the lower Nyquist flat to 1e-5 dB, stopband from the lower Nyquist on at
  * ≥ 120 dB (nothing aliases or images), Kaiser windows, every polyphase phase normalised to unit DC
  * gain. Measured in test/unit/audio/resample.test.ts and bench/audio.bench.ts (THD+N of a 1 kHz
- * sine ≈ −140 dB and below). Output sample j is the input at time j·from/to (no added delay; the
+ * sine −133 dB and below). Output sample j is the input at time j·from/to (no added delay; the
  * alignment of libsamplerate), streaming and one-shot give identical samples, and `flush` ends
  * with exactly ceil(n·to/from) output frames.
  */
