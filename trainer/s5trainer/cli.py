@@ -23,6 +23,7 @@ _COMMANDS = (
     ("export", "s5trainer.export.cli"),
     ("weights-from-onnx", "s5trainer.export.from_onnx"),
     ("eval", "s5trainer.evaluate.cli"),
+    ("eval-tune", "s5trainer.evaluate.tune"),
     ("curve", "s5trainer.train.curve"),
 )
 
