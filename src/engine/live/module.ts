@@ -31,9 +31,13 @@ function clientOutput(ctx: Pick<EngineContext, 'emit'>, sessionId: string, rate:
   };
 }
 
-/** Listen output on a PortAudio device, resampled from the model rate to the device's. */
-async function deviceOutput(deviceId: number, modelRate: number, rate?: number): Promise<ListenOutput> {
-  const out = new PortAudioOutput(deviceId, rate);
+/**
+ * Listen output on a PortAudio device, resampled from the model rate to the device's. Live, a block
+ * that would wait behind more than OUTPUT_MAX_QUEUE_MS of queued audio is dropped (the device
+ * stalled); an offline render (`paced` false) queues everything.
+ */
+async function deviceOutput(deviceId: number, modelRate: number, rate: number | undefined, paced: boolean): Promise<ListenOutput> {
+  const out = new PortAudioOutput(deviceId, rate, paced ? OUTPUT_MAX_QUEUE_MS : null);
   const rs: Resampler | null = out.sampleRate !== modelRate ? await createResampler(modelRate, out.sampleRate, 1, 'fast') : null;
   out.open();
   return {
@@ -53,6 +57,9 @@ async function deviceOutput(deviceId: number, modelRate: number, rate?: number):
     },
   };
 }
+
+/** Most audio a live listen output may hold queued before new blocks are dropped (ms). */
+const OUTPUT_MAX_QUEUE_MS = 40;
 
 async function openSource(req: S5ParsedInput<'liveStart'>, channelFormat: ChannelFormat): Promise<LiveSourceHandle> {
   const s = req.source;
@@ -96,7 +103,7 @@ export async function createLiveSession(
   let output: ListenOutput | null = null;
   try {
     if (req.output.kind === 'client') output = clientOutput(ctx, id, rate);
-    else if (req.output.kind === 'device') output = await deviceOutput(req.output.deviceId, rate, req.output.sampleRate);
+    else if (req.output.kind === 'device') output = await deviceOutput(req.output.deviceId, rate, req.output.sampleRate, source.paced);
   } catch (e) {
     await source.stop().catch(() => undefined);
     throw e;

@@ -161,6 +161,12 @@ export class PortAudioSource implements LiveSourceHandle {
     const o = this.opts;
     const what = { channels: o.channels, sampleRate: o.sampleRate, format: o.sampleFormat === 's16' ? '16-bit' : 'float32' };
     let stream: PaStream;
+    const nc = o.channels;
+    const bytes = o.sampleFormat === 's16' ? 2 : 4;
+    // naudiodon hands JS one read of `highwaterMark` bytes at a time (it waits until that much has
+    // been captured), so it is set to one device buffer (10 ms when the host chooses): a larger
+    // read would hold every frame back until the read is full (64 KiB = 85 ms at 4 × f32 × 48 kHz).
+    const blockFrames = o.framesPerBuffer > 0 ? o.framesPerBuffer : Math.round(o.sampleRate * 0.01);
     try {
       stream = pa.AudioIO({
         inOptions: {
@@ -170,15 +176,16 @@ export class PortAudioSource implements LiveSourceHandle {
           deviceId: o.deviceId,
           framesPerBuffer: o.framesPerBuffer,
           closeOnError: false,
-          highwaterMark: 1 << 16,
+          highwaterMark: blockFrames * nc * bytes,
+          // Capacity of the native queue between PortAudio's thread and JS (not a delay: JS takes
+          // each buffer as it comes); a full queue would block the audio thread.
+          maxQueue: 64,
         },
       });
     } catch (e) {
       throw deviceError(e, this.device, what);
     }
     this.stream = stream;
-    const nc = o.channels;
-    const bytes = o.sampleFormat === 's16' ? 2 : 4;
     stream.removeAllListeners('error');
     stream.on('error', (e) => {
       if (this.stream) onEnd(deviceError(e, this.device, what));
@@ -199,9 +206,12 @@ export class PortAudioSource implements LiveSourceHandle {
       }
       // Capture time of the last frame: the device's own timestamp mapped onto our clock when it
       // has one (the offset is the smallest arrival − timestamp seen), else the arrival time.
+      // naudiodon 2.3 passes the timestamp as a whole number of seconds (napi_create_uint32),
+      // which cannot time a 10 ms block (it made the latency a 0–1 s sawtooth): whole numbers are
+      // not used, so the figure starts when JS receives the block.
       let capture = arrival;
       const ts = buf.timestamp;
-      if (typeof ts === 'number' && Number.isFinite(ts) && ts > 0) {
+      if (typeof ts === 'number' && Number.isFinite(ts) && ts > 0 && !Number.isInteger(ts)) {
         const last = ts * 1000 + ((frames - 1) / o.sampleRate) * 1000;
         this.clockOffset = Math.min(this.clockOffset, arrival - last);
         capture = Math.min(arrival, last + this.clockOffset);
@@ -243,16 +253,22 @@ export const OUTPUT_BUFFER_SECONDS = 0.01;
 
 /**
  * A mono float output stream on a PortAudio device (the listen output), with 10 ms buffers so the
- * direct listen mode's blocks are not held back. naudiodon's write queue (`maxQueue` chunks in
- * native code, the rest in the Node stream) is the part of the output delay we can see.
+ * direct listen mode's blocks are not held back. naudiodon queues what is written: `maxQueue`
+ * chunks in native code, the rest in the Node stream. Live (`maxQueuedMs` set) keeps the native
+ * queue at 2 chunks, so a backlog shows in the Node stream (`queuedMs`), and drops a block that
+ * would queue behind more than `maxQueuedMs`: a device that stalled (one that takes seconds to
+ * start under load, say) must not delay the listen stream for the rest of the session. An offline
+ * render (`maxQueuedMs` null) writes far ahead of the device and drops nothing.
  */
 export class PortAudioOutput {
   private stream: PaStream | null = null;
   private started = false;
   readonly sampleRate: number;
   private readonly device: PaDevice;
+  /** Blocks dropped because the queue was over `maxQueuedMs`. */
+  dropped = 0;
 
-  constructor(deviceId: number, sampleRate?: number) {
+  constructor(deviceId: number, sampleRate?: number, private readonly maxQueuedMs: number | null = null) {
     this.device = findDevice(deviceId, 'output');
     this.sampleRate = sampleRate ?? this.device.defaultSampleRate;
   }
@@ -263,9 +279,8 @@ export class PortAudioOutput {
       this.stream = pa.AudioIO({
         outOptions: {
           channelCount: 1, sampleFormat: pa.SampleFormatFloat32, sampleRate: this.sampleRate, deviceId: this.device.id, closeOnError: false,
-          // maxQueue is a capacity: a session that keeps pace leaves it nearly empty (no added
-          // latency), one that writes ahead (an unpaced replay) does not starve the device.
-          framesPerBuffer: Math.round(this.sampleRate * OUTPUT_BUFFER_SECONDS), maxQueue: 256,
+          // Offline, a deep native queue keeps the device fed however busy the JS thread is.
+          framesPerBuffer: Math.round(this.sampleRate * OUTPUT_BUFFER_SECONDS), maxQueue: this.maxQueuedMs === null ? 256 : 2,
         },
       });
       this.stream.removeAllListeners('error');
@@ -280,9 +295,13 @@ export class PortAudioOutput {
    * Queues a block. The stream starts with the first one: started earlier, the device would wait
    * for data from the moment it opens, and PortAudio's recovery from those underruns drops samples.
    */
-  write(pcm: Float32Array): void {
+  write(pcm: Float32Array): boolean {
     const s = this.stream;
-    if (!s) return;
+    if (!s) return false;
+    if (this.started && this.maxQueuedMs !== null && this.queuedMsOf(s) > this.maxQueuedMs) {
+      this.dropped++;
+      return false;
+    }
     s.write?.(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
     if (!this.started) {
       this.started = true;
@@ -292,6 +311,7 @@ export class PortAudioOutput {
         throw deviceError(e, this.device, { channels: 1, sampleRate: this.sampleRate, format: 'float32' });
       }
     }
+    return true;
   }
 
   /** Audio written but still in the Node-side queue (ms); native and device buffers come on top. */
