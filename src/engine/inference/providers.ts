@@ -42,12 +42,16 @@ export function planProviders(preference: ProviderPreference, facts: ProviderFac
   return { attempt: ['cpu'], skipReason: why };
 }
 
+/**
+ * Why CUDA cannot run here, the machine first: with no NVIDIA GPU, CPU is simply right (no advice
+ * to reinstall ONNX Runtime with CUDA libraries a GPU-less machine has no use for).
+ */
 export function cudaUnavailableReason(facts: ProviderFacts): string | null {
+  if (!facts.gpu.present) return 'no NVIDIA GPU was found';
   if (!facts.cudaBuilt) return `onnxruntime-node has no CUDA execution provider on ${process.platform}-${process.arch}`;
   if (!facts.cudaInstalled) {
     return "onnxruntime-node's CUDA provider libraries are not installed (reinstall it with ONNXRUNTIME_NODE_INSTALL=cuda12 where NuGet is reachable)";
   }
-  if (!facts.gpu.present) return 'no NVIDIA GPU was found';
   return null;
 }
 

@@ -9,6 +9,9 @@ describe('provider plan', () => {
     expect(planProviders('auto', facts(true, true, true))).toEqual({ attempt: ['cuda', 'cpu'], skipReason: null });
     expect(planProviders('auto', facts(true, false, true)).skipReason).toMatch(/CUDA provider libraries are not installed/);
     expect(planProviders('auto', facts(true, true, false)).skipReason).toBe('no NVIDIA GPU was found');
+    // A machine without a GPU is told so, not asked to reinstall ONNX Runtime with CUDA libraries.
+    expect(planProviders('auto', facts(true, false, false)).skipReason).toBe('no NVIDIA GPU was found');
+    expect(planProviders('auto', facts(false, false, false)).skipReason).toBe('no NVIDIA GPU was found');
     expect(planProviders('auto', facts(false, false, true)).skipReason).toMatch(/has no CUDA execution provider on/);
     expect(planProviders('auto', facts(true, false, false)).attempt).toEqual(['cpu']);
   });
