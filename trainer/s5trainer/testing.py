@@ -72,3 +72,39 @@ def make_dummy_bank(path, rate: int = 16000, n_rooms: int = 10, n_positions: int
     build_bank(path, n_rooms, seed, rate=rate, n_positions=n_positions, max_seconds=max_seconds,
                t60_range=(0.2, 0.6), jobs=1)
     return Path(path)
+
+
+def make_m2d_encoder(path, depth: int = 12, window_seconds: float = 10.0, seed: int = 0,
+                     shared_blocks: bool = True) -> Path:
+    """Write an M2D encoder file in the layout of the official recipe's backbone
+    (``m2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly/weights_ep69it3124-0.47998.pth``:
+    ``torch.save`` of the ViT's state dict, keys without prefix, plus a decoder key the M2D tools
+    leave in) from random weights. The defaults give the official size (12 blocks x 768, 311
+    position tokens for 10-s windows), which ``s5trainer m2d-weights`` accepts and the official
+    ``m2dat`` / ``m2dat4c`` load. ``shared_blocks``: every block holds the same random tensors,
+    stored once (a 30 MB file with every key and shape of the 345 MB original); False gives each
+    block its own. Written to a temporary name and renamed."""
+    import os
+
+    import torch
+
+    from .models import build_model
+    torch.manual_seed(seed)
+    backbone = build_model("m2dat", depth=1 if shared_blocks else depth, window_seconds=window_seconds).backbone
+    with torch.no_grad():
+        backbone.cls_token.normal_(0, 0.3)   # trained CLS tokens are far from the 1e-6 initialisation
+        backbone.norm_stats.copy_(torch.tensor([-6.2, 3.9]))
+    own = backbone.state_dict()
+    sd = {k: v.clone() for k, v in own.items() if not k.startswith("blocks.")}
+    for i in range(depth):
+        src = f"blocks.{0 if shared_blocks else i}."
+        for k, v in own.items():
+            if k.startswith(src):
+                sd[f"blocks.{i}.{k[len(src):]}"] = v
+    sd["decoder_blocks.0.attn.qkv.weight"] = torch.zeros(3, 3)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    torch.save(sd, tmp)
+    os.replace(tmp, path)
+    return path

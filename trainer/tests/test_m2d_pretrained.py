@@ -171,3 +171,20 @@ def test_freezing_an_untrained_backbone_warns(tmp_path, capsys):
     m2d_init_state_dict(path, model)
     model.set_finetuning("head")
     assert capsys.readouterr().err == ""
+
+
+def test_the_stand_in_helper_writes_an_official_size_encoder(tmp_path):
+    """s5trainer.testing.make_m2d_encoder (the app's tests use it): the official folder and file
+    name, 12 blocks x 768 with 311 position tokens, and the official-size M2D-AT loads every
+    backbone tensor from it (blocks share their random tensors, so the file stays small)."""
+    from s5trainer.models.m2dat import load_m2d_backbone
+    from s5trainer.testing import make_m2d_encoder
+    path = make_m2d_encoder(tmp_path / M2D_AS_FOLDER / M2D_AS_FILE)
+    _, info = read_m2d_encoder(path)
+    assert (info["depth"], info["dim"], info["tokens"]) == (12, 768, 311)
+    assert path.stat().st_size < 40e6
+    model = build_model("m2dat")
+    load_m2d_backbone(model, path)
+    sd = torch.load(path)
+    assert torch.equal(model.backbone.blocks[11].mlp.fc2.weight, sd["blocks.11.mlp.fc2.weight"])
+    assert torch.equal(model.backbone.pos_embed, sd["pos_embed"])
