@@ -1,8 +1,9 @@
 /**
  * State of one analysis in the Scene view, kept outside the components (it survives view
  * switches): the engine call with progress, elapsed time and cancel; the timeline as windows
- * arrive (`sceneWindow` events); the result; the stems' PCM fetched from the engine's cache; the
- * per-stem controls; playback through the Audition graph; spectrograms; export.
+ * arrive (`sceneWindow` events); the result; the stems' PCM fetched from the engine's cache and
+ * each stem class's activity measured from it (the label timeline's short cells); the per-stem
+ * controls; playback through the Audition graph; spectrograms; export.
  */
 import type { S5Bridge } from '../../shared/api';
 import type { SceneAnalysis, SceneExportRequest, SceneExportResult, SceneSource, SceneSpectrogram, SceneWindowEvent } from '../../shared/api-scene';
@@ -11,7 +12,7 @@ import type { ChannelFormat } from '../../shared/audio';
 import type { S5Label } from '../../shared/labels';
 import type { SeparationMode, TimelineEntry } from '../../shared/result';
 import { Audition, type ListenMode, type StemControl } from './audition';
-import type { Thresholds } from './scene-timeline';
+import { stemActivity, type StemActivity, type Thresholds } from './scene-timeline';
 import { toErrorView, type ErrorView } from './errors';
 
 export type AnalysisStatus = 'idle' | 'running' | 'loading-audio' | 'ready' | 'failed' | 'cancelled';
@@ -56,6 +57,8 @@ export class AnalysisState {
   controls = $state<StemControl[]>([]);
   stemPcm = $state.raw<Float32Array[]>([]);
   mixturePcm = $state.raw<Float32Array[]>([]);
+  /** Per stem class: presence in short cells, from the stems' and the mixture's PCM (null until loaded). */
+  activity = $state.raw<StemActivity | null>(null);
   settings = $state<SceneSettings>(loadSettings());
   playing = $state(false);
   position = $state(0);
@@ -238,6 +241,7 @@ export class AnalysisState {
     this.pause();
     this.analysis = next;
     this.stemPcm = pcm;
+    this.activity = this.measureActivity(next, pcm, this.mixturePcm);
     if (!this.audition) return;
     await this.audition.load({
       rate: next.rate,
@@ -272,6 +276,7 @@ export class AnalysisState {
     for (const s of a.result.stems) stems.push((await this.fetchPcm(a, { kind: 'stem', name: s.name }))[0]);
     this.mixturePcm = mixture;
     this.stemPcm = stems;
+    this.activity = this.measureActivity(a, stems, mixture);
     this.audition ??= new Audition();
     await this.audition.load({
       rate: a.rate,
@@ -285,6 +290,12 @@ export class AnalysisState {
     this.audition.setHeadYaw(this.headYaw);
     this.position = 0;
     this.startMeter();
+  }
+
+  /** Each stem class's activity (scene-timeline.ts `stemActivity`); null without a mixture. */
+  private measureActivity(a: SceneAnalysis, stems: Float32Array[], mixture: Float32Array[]): StemActivity | null {
+    if (!mixture[0]?.length) return null;
+    return stemActivity(a.result.stems.map((s, i) => ({ label: s.label, pcm: stems[i] ?? new Float32Array(0) })), mixture[0], a.rate);
   }
 
   /** Polls the transport position and the output level once per frame while a scene is loaded. */
@@ -376,6 +387,7 @@ export class AnalysisState {
     this.analysis = null;
     this.stemPcm = [];
     this.mixturePcm = [];
+    this.activity = null;
     this.controls = [];
     this.spectrograms = new Map();
     this.audition?.unload();
