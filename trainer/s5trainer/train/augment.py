@@ -28,26 +28,39 @@ def _tilt(x: np.ndarray, rate: int, db_per_octave: float) -> np.ndarray:
     return np.fft.irfft(np.fft.rfft(x, axis=-1) * h, n=n, axis=-1).astype(np.float32)
 
 
+def augment_params(cfg, key, foa: bool = True) -> dict:
+    """The random draws of ``augment_item`` for one key: ``rotation`` (3x3 on x, y, z or None),
+    ``tilt`` (dB/octave or None), ``gain`` (float32 factor or None). Shared with the batched torch
+    renderer (``synth/torch_render.py``), so both paths augment a key identically."""
+    flat = [int(v) for v in (key if isinstance(key, (tuple, list)) else (key,))]
+    rng = np.random.default_rng([cfg.seed, *[abs(v) for v in flat], 0xA06])
+    out = {"rotation": None, "tilt": None, "gain": None}
+    if cfg.rotate and foa:                     # no draw for a non-FOA mixture (as before)
+        out["rotation"] = foa_rotation(rng.uniform(-180.0, 180.0),
+                                       rng.uniform(-cfg.rotate_tilt_deg, cfg.rotate_tilt_deg),
+                                       rng.uniform(-cfg.rotate_tilt_deg, cfg.rotate_tilt_deg))
+    if cfg.tilt_db > 0:
+        out["tilt"] = float(rng.uniform(-cfg.tilt_db, cfg.tilt_db))
+    if cfg.gain_db:
+        out["gain"] = np.float32(10.0 ** (rng.uniform(*cfg.gain_db) / 20.0))
+    return out
+
+
 def augment_item(item: dict, cfg, rate: int, key) -> dict:
     """Apply the augmentations enabled in ``cfg`` (an ``AugmentCfg``) to one training item."""
     if not cfg.enabled():
         return item
-    flat = [int(v) for v in (key if isinstance(key, (tuple, list)) else (key,))]
-    rng = np.random.default_rng([cfg.seed, *[abs(v) for v in flat], 0xA06])
     mix = np.asarray(item["mixture"], np.float32)
     dry = np.asarray(item["dry"], np.float32)
-    if cfg.rotate and mix.shape[0] == 4:
-        r = foa_rotation(rng.uniform(-180.0, 180.0), rng.uniform(-cfg.rotate_tilt_deg, cfg.rotate_tilt_deg),
-                         rng.uniform(-cfg.rotate_tilt_deg, cfg.rotate_tilt_deg))
-        mix = rotate_foa(mix, r)
-    if cfg.tilt_db > 0:
-        slope = rng.uniform(-cfg.tilt_db, cfg.tilt_db)
-        mix = _tilt(mix, rate, slope)
+    p = augment_params(cfg, key, mix.shape[0] == 4)
+    if p["rotation"] is not None:
+        mix = rotate_foa(mix, p["rotation"])
+    if p["tilt"] is not None:
+        mix = _tilt(mix, rate, p["tilt"])
         if dry.size:
-            dry = _tilt(dry, rate, slope)
-    if cfg.gain_db:
-        g = np.float32(10.0 ** (rng.uniform(*cfg.gain_db) / 20.0))
-        mix, dry = mix * g, dry * g
+            dry = _tilt(dry, rate, p["tilt"])
+    if p["gain"] is not None:
+        mix, dry = mix * p["gain"], dry * p["gain"]
     return {**item, "mixture": mix, "dry": dry}
 
 

@@ -57,6 +57,9 @@ class DataCfg:
     curriculum: list = field(default_factory=list)   # [{until_step, nevent_range}], in step order
     slot_order: str = "onset"          # onset (baseline training order) | class
     workers: int = 2                   # DataLoader worker processes (0: load in the training process)
+    render: str = "numpy"              # synth: numpy (whole scenes in the workers) | torch (batches on the
+                                       #   training device; procedural backgrounds drawn there) | torch-exact
+                                       #   (same, numpy procedural backgrounds: the numpy path's scenes)
     seed: int = 0
     augment: AugmentCfg = field(default_factory=AugmentCfg)
     view: str = "mixture"              # mixture | single_source (stem-verifier data: one target + leakage, 1 channel)
@@ -139,6 +142,12 @@ class TrainConfig:
         _choice("data.source", self.data.source, ("synth", "folder", "random"))
         _choice("data.slot_order", self.data.slot_order, ("onset", "class"))
         _choice("data.view", self.data.view, ("mixture", "single_source"))
+        _choice("data.render", self.data.render, ("numpy", "torch", "torch-exact"))
+        if self.data.render != "numpy" and self.data.source != "synth":
+            raise ConfigError(f"data.render {self.data.render!r} renders synthesized scenes; "
+                              f"data.source {self.data.source!r} needs data.render: numpy")
+        if self.data.render != "numpy" and self.data.view != "mixture":
+            raise ConfigError("data.view single_source is rendered by the numpy path only; set data.render: numpy")
         _choice("validation.source", self.validation.source, ("preset", "folder", "random", "none"))
         _choice("validation.best_metric", self.validation.best_metric, ("auto", "ca_sdri", "label_accuracy", "loss"))
         _choice("train.schedule", self.train.schedule, ("constant", "cosine"))

@@ -47,21 +47,43 @@ class Batch:
         return self.mixture.shape[0]
 
 
-def collate(items: list[dict], slot_order: str = "onset") -> Batch:
-    """Stack items; slots in event order (``onset``) or class-index order (``class``)."""
+def _slot_order(idx: list[int], slot_order: str):
+    if len(idx) > SCENE_SLOTS:
+        raise DataError(f"a mixture has {len(idx)} target events; at most {SCENE_SLOTS} are supported")
+    return sorted(range(len(idx)), key=lambda k: idx[k]) if slot_order == "class" else range(len(idx))
+
+
+def collate(items: list, slot_order: str = "onset"):
+    """Stack items; slots in event order (``onset``) or class-index order (``class``). Prepared
+    scenes (``data.render: torch``) are packed for the device renderer instead (``render_batch``)."""
+    if items and not isinstance(items[0], dict):
+        from ..synth.torch_render import pack_scenes
+
+        return pack_scenes(items)
     B, L = len(items), items[0]["mixture"].shape[-1]
     mixture = torch.from_numpy(np.stack([it["mixture"] for it in items]).astype(np.float32))
     dry = torch.zeros(B, SCENE_SLOTS, L)
     labels = torch.full((B, SCENE_SLOTS), -1, dtype=torch.long)
     for b, it in enumerate(items):
         idx = [CLASS_INDEX[lab] for lab in it["labels"]]
-        if len(idx) > SCENE_SLOTS:
-            raise DataError(f"a mixture has {len(idx)} target events; at most {SCENE_SLOTS} are supported")
-        order = sorted(range(len(idx)), key=lambda k: idx[k]) if slot_order == "class" else range(len(idx))
-        for s, k in enumerate(order):
+        for s, k in enumerate(_slot_order(idx, slot_order)):
             labels[b, s] = idx[k]
             dry[b, s] = torch.from_numpy(np.asarray(it["dry"][k], np.float32))
     return Batch(mixture, dry, labels)
+
+
+def render_batch(renderer, scenes, slot_order: str = "onset") -> Batch:
+    """A training ``Batch`` on the renderer's device from a packed ``SceneBatch`` (``collate``)."""
+    out = renderer.render(scenes)
+    B, L = out.mixture.shape[0], out.mixture.shape[-1]
+    dry = torch.zeros(B, SCENE_SLOTS, L, device=out.mixture.device)
+    labels = torch.full((B, SCENE_SLOTS), -1, dtype=torch.long)
+    for b, labs in enumerate(out.labels):
+        idx = [CLASS_INDEX[lab] for lab in labs]
+        for s, k in enumerate(_slot_order(idx, slot_order)):
+            labels[b, s] = idx[k]
+            dry[b, s] = out.dry[b, k]
+    return Batch(out.mixture, dry, labels.to(out.mixture.device))
 
 
 def step_keys(step: int, rank: int, world: int, batch: int) -> range:
@@ -71,10 +93,23 @@ def step_keys(step: int, rank: int, world: int, batch: int) -> range:
 
 
 class SynthItems:
-    """On-the-fly scenes; one ``SceneDataset`` per curriculum stage, all sharing one seed."""
+    """On-the-fly scenes; one ``SceneDataset`` per curriculum stage, all sharing one seed.
 
-    def __init__(self, datasets: list, until_steps: list[int | None], augment=None, view: dict | None = None):
+    ``render``: ``numpy`` renders whole items in the workers; ``torch`` / ``torch-exact`` make the
+    workers hand over prepared scenes (``synth/torch_render.py``) that the training process renders
+    a batch at a time on its device (``render_batch``); ``torch-exact`` draws procedural
+    backgrounds with numpy in the workers (the numpy path's scenes), ``torch`` on the device."""
+
+    RENDER_MODES = ("numpy", "torch", "torch-exact")
+
+    def __init__(self, datasets: list, until_steps: list[int | None], augment=None, view: dict | None = None,
+                 render: str = "numpy"):
+        if render not in self.RENDER_MODES:
+            raise ValueError(f"render={render!r}; accepted: {', '.join(self.RENDER_MODES)}")
+        if render != "numpy" and view is not None:
+            raise ValueError("the single_source view is rendered by the numpy path only (data.render: numpy)")
         self.datasets, self.until_steps, self.augment, self.view = datasets, until_steps, augment, view
+        self.render = render
 
     def stage(self, step: int) -> int:
         for k, until in enumerate(self.until_steps):
@@ -89,8 +124,15 @@ class SynthItems:
     def val_keys(self, n: int) -> list:
         return [(0, i) for i in range(n)]
 
-    def get(self, key) -> dict:
+    def get(self, key):
         stage, index = key
+        if self.render != "numpy":
+            scene = self.datasets[stage].prepare(index, "device" if self.render == "torch" else "cpu")
+            scene.spec = None                          # not needed by the device: smaller pickles
+            if self.augment is not None and index >= 0:
+                from .augment import augment_params
+                scene.augment = augment_params(self.augment, key)
+            return scene
         item = self.datasets[stage][index]
         item = {"mixture": item["mixture"], "dry": item["dry"], "labels": item["labels"]}
         if self.augment is not None and index >= 0:

@@ -32,7 +32,7 @@ from ..models.m2dat import m2d_init_state_dict
 from . import checkpoint as ckpt_io
 from . import distributed, sources
 from .config import ConfigError
-from .data import train_loader
+from .data import render_batch, train_loader
 from .events import Events, log, now_iso
 from .freeze import freeze_batchnorm, init_needs_frozen_bn, recovered_overrides
 from .objectives import Objective
@@ -111,6 +111,10 @@ class Trainer:
 
         self.clip = sources.clip_for(cfg, self.core)
         self.items = sources.train_items(cfg, self.clip)
+        self.renderer = None
+        if cfg.data.render != "numpy":             # scenes rendered a batch at a time on the training device
+            from ..synth.torch_render import TorchSceneRenderer
+            self.renderer = TorchSceneRenderer(dist.device)
         val_items, n_val = sources.val_items(cfg, self.clip)
         pit = cfg.train.pit == "on" or (cfg.train.pit == "auto" and cfg.mode == "2026")
         autocast = None
@@ -228,7 +232,9 @@ class Trainer:
         while self.step < t.steps:
             if dist.any_true(self.stop()):
                 return self.cancelled()
-            batch = next(batches).to(dist.device, non_blocking=True)
+            batch = next(batches)
+            batch = (render_batch(self.renderer, batch, cfg.data.slot_order) if self.renderer is not None
+                     else batch.to(dist.device, non_blocking=True))
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.objective(self.model, batch, self.step)
             loss.backward()

@@ -81,7 +81,7 @@ def train_items(cfg: TrainConfig, clip: Clip):
     datasets = [SceneDataset(lib, rooms, _synth_cfg(cfg, clip, r, src.synth), "train", src.seed, length=2**62)
                 for _until, r in stages]
     augment = src.augment if src.augment.enabled() else None
-    return SynthItems(datasets, [until for until, _r in stages], augment, _view(cfg))
+    return SynthItems(datasets, [until for until, _r in stages], augment, _view(cfg), src.render)
 
 
 def _view(cfg: TrainConfig) -> dict | None:
