@@ -5,7 +5,8 @@
  * screenshot of each state goes to test-results/layout/ for review. Also what the walkthrough
  * found: the channel-format hint offers no reorder it cannot measure (the FuMa big-band file),
  * the waveform/spectrogram have a time ruler and a frequency axis, the label rows and stem strips
- * share the canvas's time axis through zoom, a short clip's one tagger window covers the clip,
+ * share the canvas's time axis through zoom, a short clip's label rows show its stems' activity
+ * in 0.25-s cells across the clip (the tagger has one window there),
  * the export dialog offers the recording's own rate with the label files apart from the stems,
  * and a 256-frame file draws as a connected waveform.
  */
@@ -151,7 +152,7 @@ describe('Scene layout', () => {
     expect(problems).toEqual([]);
   });
 
-  it('a short clip: its one tagger window covers the clip; a 256-frame file draws as a connected waveform', async () => {
+  it('a short clip: label rows in 0.25-s activity cells across the clip; a 256-frame file draws as a connected waveform', async () => {
     const { page, problems } = await harness.openPage();
     await page.setViewportSize(LAYOUT_SIZES[0]);
     const wav = readWavHeader(SHORT);
@@ -162,18 +163,34 @@ describe('Scene layout', () => {
     await expect.poll(() => page.getByTestId('play').isEnabled(), { timeout: 120_000 }).toBe(true);
     const rows = page.getByTestId('label-row');
     expect(await rows.count()).toBeGreaterThan(0);
-    // One window, drawn full height over the whole clip (the strip's whole width).
-    const cells = await rows.first().evaluate((row) => {
-      const strip = row.querySelector('.strip')!.getBoundingClientRect();
-      return Array.from(row.querySelectorAll('.cell')).map((c) => {
-        const r = c.getBoundingClientRect();
-        return { left: r.left - strip.left, width: r.width / strip.width, height: r.height / strip.height };
+    // The tagger has one window over the clip; each detected class (it has a stem) is drawn in
+    // 0.25-s cells of its activity: ceil(4.5 / 0.25) = 18, full height, tiling the strip.
+    const detected = await page.getByTestId('label-chip').evaluateAll((els) => els.map((e) => e.getAttribute('data-label')));
+    expect(detected.length).toBeGreaterThan(0);
+    const expectedCells = Math.ceil(wav.durationSec / 0.25 - 1e-9);
+    const probs: number[][] = [];
+    for (const label of detected) {
+      const row = page.locator(`[data-testid="label-row"][data-label="${label}"]`);
+      expect(await row.getAttribute('data-resolution')).toBe('0.25');
+      const cells = await row.evaluate((el) => {
+        const strip = el.querySelector('.strip')!.getBoundingClientRect();
+        return Array.from(el.querySelectorAll('.cell')).map((c) => {
+          const r = c.getBoundingClientRect();
+          return { left: (r.left - strip.left) / strip.width, right: (r.right - strip.left) / strip.width, height: r.height / strip.height, prob: Number(c.getAttribute('data-prob')) };
+        });
       });
-    });
-    expect(cells).toHaveLength(1);
-    expect(cells[0].left).toBeLessThanOrEqual(1);
-    expect(cells[0].width).toBeGreaterThan(0.99);
-    expect(cells[0].height).toBeGreaterThan(0.99);
+      expect(cells.length).toBe(expectedCells);
+      expect(cells[0].left).toBeLessThanOrEqual(0.002);
+      expect(cells[cells.length - 1].right).toBeGreaterThan(0.998);
+      for (let i = 0; i < cells.length; i++) {
+        expect(cells[i].height).toBeGreaterThan(0.99);
+        expect(cells[i].right - cells[i].left).toBeCloseTo(0.25 / wav.durationSec, 2);
+        if (i > 0) expect(Math.abs(cells[i].left - cells[i - 1].right)).toBeLessThan(0.002);
+      }
+      probs.push(cells.map((c) => c.prob));
+    }
+    // The cells follow the stems, not one clip-level value: some row's cells differ.
+    expect(probs.some((p) => Math.max(...p) - Math.min(...p) > 0.1)).toBe(true);
     await checkLayout(page, 'scene-short');
 
     // 256 frames: every column of every lane carries ink and touches the previous column's ink.
