@@ -15,7 +15,8 @@ import { createResampler, type Resampler } from '../audio/resample';
 import { inputChannelFormat } from '../models/roles';
 import type { ChannelFormat } from '../../shared/audio';
 import { listDevicesQuietly, PortAudioOutput, PortAudioSource } from './portaudio';
-import { LiveSession, type ListenOutput, type SessionOptions } from './session';
+import type { ListenOutput } from './listen-output';
+import { LiveSession, type SessionOptions } from './session';
 import { ReplaySource, type LiveSourceHandle } from './source';
 import type { LabelEvent } from './labels';
 

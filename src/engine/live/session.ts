@@ -14,34 +14,31 @@
  * processing falls behind, separation (or the direction pass) is skipped first (tagging keeps its
  * rate), then hops are coalesced (late blocks). An unpaced source (a file rendered offline,
  * `s5 listen`) waits for the session after every block, so nothing is ever skipped.
+ *
+ * This class is the orchestration; the parts live beside it: input.ts (levels, channel pick,
+ * format conversion, resampling), capture-clock.ts (capture time of each frame), separation.ts
+ * (the separator's queries, the clean hop's mix), listen-output.ts (which path owns the output,
+ * the crossfades, latency per mode), direct.ts (the beams), stats.ts (counters, the stats snapshot).
  */
 import type { ChannelFormat } from '../../shared/audio';
 import type { ListenMode, LiveFrameEvent, LiveSessionInfo, LiveStats } from '../../shared/api-live';
 import type { S5Label } from '../../shared/labels';
 import { classThreshold } from '../../shared/manifest';
-import { convertFoaInto, isFoaFormat } from '../audio/channels';
-import { createResampler, type Resampler } from '../audio/resample';
-import { runSeparator, runTagger, type PipelineModel } from '../pipeline/runners';
+import { runTagger, type PipelineModel } from '../pipeline/runners';
 import type { AudioWindow } from '../pipeline/windower';
 import { windowSamples } from '../models/roles';
 import type { BeamPattern, BeamStep } from '../dsp/beam';
+import { CaptureClock } from './capture-clock';
 import { DIRECTION_SPAN_SECONDS, DirectListener, stemDirection } from './direct';
+import { LiveInput } from './input';
 import { LabelTracker, type LabelChange } from './labels';
+import { FADE_SECONDS, ListenRouter, type ListenOutput } from './listen-output';
 import { ListenVerifier } from './listen-verify';
 import { LiveRecorder } from './recorder';
 import { PlanarRing } from './ring';
-import { CpuMeter, Ewma, LatencyWindow, RateMeter } from './stats';
+import { makeWindow, mixCleanHop, separateWindow, type SeparatedWindow } from './separation';
+import { SessionCounters } from './stats';
 import type { LiveSourceHandle } from './source';
-
-export interface ListenOutput {
-  readonly kind: 'client' | 'device';
-  /** Writes one block at the model rate; returns the wall time it was handed to the output. */
-  write(pcm: Float32Array, t: number): number;
-  /** Audio already queued in the output ahead of the next block (ms), when the output knows. */
-  delayMs?(): number;
-  /** Closes the output: at once, or after playing what was written (`drain`). */
-  close(drain?: boolean): Promise<void>;
-}
 
 export interface SessionOptions {
   id: string;
@@ -68,27 +65,6 @@ export interface SessionOptions {
   onBeamStep?: (label: S5Label, step: BeamStep) => void;
 }
 
-/** Crossfade between consecutive listen hops (s). */
-const FADE_SECONDS = 0.01;
-/** Latency measurements taken per output block (evenly spaced frames). */
-const LATENCY_POINTS = 8;
-
-function makeWindow(samples: number): AudioWindow {
-  return { index: 0, start: 0, valid: samples, channels: 4, samples, data: new Float32Array(4 * samples) };
-}
-
-/** Raised-cosine fade-in weight of sample i of an F-sample crossfade. */
-function fadeWeight(i: number, F: number): number {
-  return 0.5 - 0.5 * Math.cos((Math.PI * (i + 0.5)) / F);
-}
-
-/** A crossfade in progress into the samples of the path that now owns the output. */
-interface Crossfade {
-  /** The old path's continuation (null: silence, i.e. a fade-in). */
-  old: Float32Array | null;
-  pos: number;
-}
-
 export class LiveSession {
   readonly info: LiveSessionInfo;
   private readonly rate: number;
@@ -98,20 +74,16 @@ export class LiveSession {
   private readonly dirW: number;
   private readonly fade: number;
   private readonly ring: PlanarRing;
-  private resampler: Resampler | null = null;
+  private readonly input: LiveInput;
+  private readonly clock: CaptureClock;
   private readonly tracker: LabelTracker;
   private readonly tagWin: AudioWindow;
   private readonly sepWin: AudioWindow;
   private readonly dirWin: AudioWindow;
-  private prevTail: Float32Array | null = null;
   private listen: S5Label[];
   private mode: ListenMode;
-  /** The path whose blocks reach the output now (null: none yet, or listening stopped). */
-  private owner: ListenMode | null = null;
-  /** A crossfade into the owner's next samples (fade-in, or clean → direct). */
-  private xf: Crossfade | null = null;
-  /** direct → clean: the first clean block, faded in under the direct path's next samples. */
-  private pendingClean: { block: Float32Array; first: number; pos: number } | null = null;
+  /** Which path owns the output, crossfades, latency per mode. */
+  private readonly router: ListenRouter;
   private readonly direct: DirectListener | null;
   private readonly gate: ListenVerifier | null;
   /** Hops between direction passes in direct mode. */
@@ -126,29 +98,9 @@ export class LiveSession {
   private idleWaiters: (() => void)[] = [];
   private draining = false;
   private nextEnd: number;
-  /** Input frames received and, per block, (input frames so far, capture time). */
+  /** Input frames received (at the source's rate). */
   private inFrames = 0;
-  private readonly marks: { end: number; ms: number }[] = [];
-  private readonly levelSum: Float64Array;
-  private levelFrames = 0;
-  private pick: Float32Array[] = [];
-  // counters
-  private readonly latency: Record<ListenMode, LatencyWindow> = { direct: new LatencyWindow(), clean: new LatencyWindow() };
-  private readonly tagMs = new Ewma();
-  private readonly sepMs = new Ewma();
-  private readonly dirMs = new Ewma();
-  /** Beam processing time per direct block (ms) and block lengths (frames). */
-  private readonly directMs = new LatencyWindow();
-  private directFrames = 0;
-  private directBlocks = 0;
-  private readonly busy = new Ewma(0.1);
-  private readonly updates = new RateMeter();
-  private readonly cpu = new CpuMeter();
-  private lateBlocks = 0;
-  private dropouts = 0;
-  private skipped = 0;
-  private directionPasses = 0;
-  private lateDirections = 0;
+  private readonly counters = new SessionCounters();
   endedBy: 'stopped' | 'ended' | 'failed' | null = null;
   /** The error that ended the session, when one did. */
   failure: Error | null = null;
@@ -164,6 +116,9 @@ export class LiveSession {
     this.fade = Math.min(Math.round(FADE_SECONDS * this.rate), this.hop);
     // Room for the longest window plus two seconds of processing slack.
     this.ring = new PlanarRing(4, Math.max(this.tagW, this.sepW, this.dirW) + this.hop + 2 * this.rate);
+    this.input = new LiveInput(o.source, o.channelFormat, o.channelOrder, this.rate);
+    this.clock = new CaptureClock(o.source.sampleRate, this.rate, o.source.speed, (this.ring.capacity / this.rate) * o.source.sampleRate);
+    this.router = new ListenRouter(o.output, this.clock, this.rate, this.hop, this.fade, o.source.speed);
     this.tracker = new LabelTracker(tm.labels, { on: tm.labels.map((l) => (tm.decision ? classThreshold(tm.decision, l) : 0.5)) });
     this.tagWin = makeWindow(this.tagW);
     this.sepWin = makeWindow(this.sepW);
@@ -177,7 +132,6 @@ export class LiveSession {
     if (this.direct && o.onBeamStep) this.direct.onStep = o.onBeamStep;
     this.direct?.setLabels(this.listen);
     this.nextEnd = this.hop;
-    this.levelSum = new Float64Array(o.source.channels);
     this.info = {
       sessionId: o.id,
       modelRate: this.rate,
@@ -219,7 +173,7 @@ export class LiveSession {
 
   async start(): Promise<void> {
     const src = this.o.source;
-    if (src.sampleRate !== this.rate) this.resampler = await createResampler(src.sampleRate, this.rate, 4, 'fast');
+    await this.input.open();
     this.running = true;
     const run = this.loop();
     this.finished = run.then(() => undefined, () => undefined);
@@ -241,12 +195,8 @@ export class LiveSession {
     this.listen = labels.filter((l) => known.includes(l));
     this.direct?.setLabels(this.listen);
     this.mode = mode;
-    if (this.listen.length === 0) {
-      // The clean path stops at once (its last hop already faded out); the beams fade out.
-      this.prevTail = null;
-      this.pendingClean = null;
-      if (this.owner === 'clean') this.owner = null;
-    }
+    // The clean path stops at once (its last hop already faded out); the beams fade out.
+    if (this.listen.length === 0) this.router.stopClean();
     return this.listening;
   }
 
@@ -289,66 +239,15 @@ export class LiveSession {
   private onBlock(block: Float32Array[], frames: number, captureMs: number): void {
     if (!this.running) return;
     this.recorder?.writeAudio(block, frames);
-    for (let c = 0; c < this.levelSum.length; c++) {
-      const ch = block[c];
-      let s = 0;
-      for (let i = 0; i < frames; i++) s += ch[i] * ch[i];
-      this.levelSum[c] += s;
-    }
-    this.levelFrames += frames;
-    if (this.pick.length === 0 || this.pick[0].length < frames) this.pick = Array.from({ length: 4 }, () => new Float32Array(frames));
-    const picked = this.o.source.convertsFormat ? block.slice(0, 4) : this.o.channelOrder.map((c) => block[c]);
-    // Fewer than 4 channels (a mono or stereo recording replayed): the rest are silent.
-    while (picked.length < 4) picked.push(new Float32Array(frames));
-    let four: Float32Array[] = picked;
-    if (!this.o.source.convertsFormat && isFoaFormat(this.o.channelFormat) && this.o.channelFormat !== 'foa-acn-sn3d') {
-      four = this.pick.map((p) => p.subarray(0, frames));
-      convertFoaInto(picked, this.o.channelFormat, four, frames);
-    }
-    const out = this.resampler ? this.resampler.process(four.map((c) => c.subarray(0, frames)), frames) : four;
+    const out = this.input.process(block, frames);
     this.inFrames += frames;
-    this.marks.push({ end: this.inFrames, ms: captureMs });
-    const keep = (this.ring.capacity / this.rate) * this.o.source.sampleRate;
-    while (this.marks.length > 2 && this.marks[1].end < this.inFrames - keep) this.marks.shift();
+    this.clock.mark(this.inFrames, captureMs);
     const n = out[0]?.length ?? 0;
     if (n > 0) {
       this.ring.write(out, n);
       this.directBlock(out, n);
     }
     this.wake?.();
-  }
-
-  /** Capture time (ms, our clock) of model-rate frame `f`. */
-  private captureTime(f: number): number {
-    const g = (f * this.o.source.sampleRate) / this.rate;
-    const msPerFrame = 1000 / this.o.source.sampleRate / this.o.source.speed;
-    for (const m of this.marks) if (m.end > g) return m.ms - (m.end - 1 - g) * msPerFrame;
-    const last = this.marks[this.marks.length - 1];
-    return last ? last.ms + (g - last.end + 1) * msPerFrame : performance.now();
-  }
-
-  /** Latency of `count` frames from `first` written at wall time `written`, into `mode`'s window. */
-  private measure(mode: ListenMode, first: number, count: number, written: number): void {
-    if (count <= 0) return;
-    const queued = this.o.output?.delayMs?.() ?? 0;
-    const points = Math.min(LATENCY_POINTS, count);
-    for (let k = 0; k < points; k++) {
-      const f = first + Math.floor(((k + 0.5) * count) / points);
-      this.latency[mode].add((written + queued - this.captureTime(f)) * this.o.source.speed);
-    }
-  }
-
-  /** Applies a crossfade in progress to the first samples of `pcm` (the owner's new samples). */
-  private applyCrossfade(pcm: Float32Array): void {
-    const x = this.xf;
-    if (!x) return;
-    const F = this.fade;
-    let i = 0;
-    for (; i < pcm.length && x.pos < F; i++, x.pos++) {
-      const w = fadeWeight(x.pos, F);
-      pcm[i] = (x.old ? x.old[x.pos] : 0) * (1 - w) + pcm[i] * w;
-    }
-    if (x.pos >= F) this.xf = null;
   }
 
   /**
@@ -358,52 +257,17 @@ export class LiveSession {
    */
   private directBlock(ch: readonly Float32Array[], n: number): void {
     const d = this.direct;
-    const output = this.o.output;
-    if (!d || !output) return;
-    if (!(this.mode === 'direct' || this.owner === 'direct') || !d.active) {
-      if (this.owner === 'direct') this.owner = null;
+    if (!d || !this.o.output) return;
+    if (!this.router.wantsDirect(this.mode) || !d.active) {
+      this.router.directIdle();
       d.pause();
       return;
     }
     const first = this.ring.total - n;
     const t0 = performance.now();
     const pcm = d.process(ch, 0, first, n);
-    this.directMs.add(performance.now() - t0);
-    this.directFrames += n;
-    this.directBlocks++;
-    if (this.owner !== 'direct') {
-      // Taking over: from silence (fade in) or from the clean path's tail (crossfade).
-      this.xf = { old: this.owner === 'clean' ? this.prevTail : null, pos: 0 };
-      this.owner = 'direct';
-      this.prevTail = null;
-    }
-    this.applyCrossfade(pcm);
-    const pend = this.pendingClean;
-    if (pend && this.mode === 'clean') {
-      // Handing over to the clean path: direct fades out under its first block (already faded in).
-      const F = this.fade;
-      let i = 0;
-      for (; i < n && pend.pos < F; i++, pend.pos++) pcm[i] = pcm[i] * (1 - fadeWeight(pend.pos, F)) + pend.block[pend.pos];
-      const head = pcm.subarray(0, i);
-      if (pend.pos < F) {
-        this.measure('direct', first, i, output.write(head, first / this.rate));
-        return;
-      }
-      const rest = pend.block.subarray(F);
-      const joined = new Float32Array(head.length + rest.length);
-      joined.set(head);
-      joined.set(rest, head.length);
-      const written = output.write(joined, first / this.rate);
-      this.measure('direct', first, head.length, written);
-      this.measure('clean', pend.first + F, rest.length, written);
-      this.pendingClean = null;
-      this.owner = 'clean';
-      d.pause();
-      return;
-    }
-    if (pend) this.pendingClean = null; // switched back to direct before the handover
-    if (!d.active) this.owner = null; // the last beam has faded out
-    this.measure('direct', first, n, output.write(pcm, first / this.rate));
+    this.counters.directBlock(performance.now() - t0, n);
+    if (this.router.playDirect(pcm, first, this.mode, d.active)) d.pause(); // handed over to the clean path
   }
 
   /**
@@ -412,13 +276,10 @@ export class LiveSession {
    */
   private drain(): void {
     if (this.draining) return;
-    if (this.resampler) {
-      const tail = this.resampler.flush();
-      this.resampler = null;
-      if (tail[0]?.length) {
-        this.ring.write(tail);
-        this.directBlock(tail, tail[0].length);
-      }
+    const tail = this.input.flush();
+    if (tail?.[0]?.length) {
+      this.ring.write(tail);
+      this.directBlock(tail, tail[0].length);
     }
     this.draining = true;
     this.wake?.();
@@ -456,10 +317,10 @@ export class LiveSession {
       }
       const behindHops = Math.floor((this.ring.total - this.nextEnd) / this.hop);
       if (behindHops > 0) {
-        this.lateBlocks += behindHops;
-        if (this.listen.length && this.mode === 'clean') this.dropouts += behindHops;
+        this.counters.lateBlocks += behindHops;
+        if (this.listen.length && this.mode === 'clean') this.counters.dropouts += behindHops;
         this.nextEnd += behindHops * this.hop;
-        this.prevTail = null;
+        this.router.dropCleanTail();
       }
       const end = this.nextEnd;
       this.nextEnd += this.hop;
@@ -467,7 +328,7 @@ export class LiveSession {
       const t0 = performance.now();
       this.ring.copyWindow(end, this.tagW, this.tagWin.data);
       const { decision, ms } = await runTagger(this.o.tagger, this.tagWin);
-      this.tagMs.add(ms);
+      this.counters.tagMs.add(ms);
       if (!this.running) break;
       const t = end / this.rate;
       this.publishChanges(this.tracker.update(decision.probs, t));
@@ -477,14 +338,14 @@ export class LiveSession {
       const directionPass = canListen && this.mode === 'direct' && hopIndex % this.dirEvery === 0;
       if (clean || directionPass) {
         // Would separating now make the next hop late? Then skip it (tagging keeps its rate).
-        const nextDue = this.captureTime(end - 1) + hopMs;
-        const expected = clean ? this.sepMs.value : this.dirMs.value;
+        const nextDue = this.clock.timeOf(end - 1) + hopMs;
+        const expected = clean ? this.counters.sepMs.value : this.counters.dirMs.value;
         if (paced && (shedNext || performance.now() + expected > nextDue + hopMs * 0.5)) {
           overloaded = true;
-          this.skipped++;
+          this.counters.skipped++;
           if (clean) {
-            this.dropouts++;
-            this.prevTail = null;
+            this.counters.dropouts++;
+            this.router.dropCleanTail();
           }
           shedNext = false;
         } else if (clean) {
@@ -494,30 +355,17 @@ export class LiveSession {
         }
       }
       const spent = performance.now() - t0;
-      this.busy.add(spent / hopMs);
+      this.counters.busy.add(spent / hopMs);
       // Still behind after this hop: shed the next separation.
       shedNext = this.ring.total - this.nextEnd >= this.hop;
-      this.updates.tick(performance.now());
+      this.counters.updates.tick(performance.now());
       this.emitFrame(t, overloaded);
     }
   }
 
-  /**
-   * The separator on `win` (its length is the model's window; the time axis is symbolic), asked
-   * for the listened classes and, in the slots the last pass leaves free, the other classes on
-   * now (the models were trained to be asked for every class present; a stem comes out cleaner
-   * when its neighbours are asked for too). Outputs in `labels` order, listened classes first.
-   */
-  private async separate(win: AudioWindow, end: number): Promise<{ outputs: (Float32Array | null)[]; labels: S5Label[]; ms: number }> {
-    const base = this.o.separator as PipelineModel;
-    const sep: PipelineModel = { session: base.session, manifest: { ...base.manifest, window_seconds: win.samples / this.rate } };
-    this.ring.copyWindow(end, win.samples, win.data);
-    const slots = Math.max(1, base.manifest.slots);
-    const free = Math.ceil(this.listen.length / slots) * slots - this.listen.length;
-    const others = this.tracker.active().filter((l) => !this.listen.includes(l) && base.manifest.labels.includes(l)).slice(0, free);
-    const labels = [...this.listen, ...others];
-    const r = await runSeparator(sep, win, labels);
-    return { ...r, labels };
+  /** The separator on `win` ending at `end`: the listened classes, then others on now in free slots (separation.ts). */
+  private separate(win: AudioWindow, end: number): Promise<SeparatedWindow> {
+    return separateWindow(this.o.separator as PipelineModel, this.ring, win, end, this.rate, this.listen, this.tracker.active());
   }
 
   /** Steers each listened class's beam from its stem in a separated window ending at `end`. */
@@ -530,61 +378,31 @@ export class LiveSession {
       if (!this.listen.includes(label)) return;
       const stem = outputs[i];
       const est = stem ? stemDirection(win.data, win.samples, stem, span, this.rate) : null;
-      if (d.update(label, est, on.includes(label), end)) this.lateDirections++;
+      if (d.update(label, est, on.includes(label), end)) this.counters.lateDirections++;
     });
   }
 
   /** Direct mode: the separator on the short direction window, for the beams' directions only. */
   private async directionPass(end: number): Promise<void> {
     const { outputs, labels, ms } = await this.separate(this.dirWin, end);
-    this.dirMs.add(ms);
-    this.directionPasses++;
+    this.counters.dirMs.add(ms);
+    this.counters.directionPasses++;
     if (!this.running) return;
     this.steer(this.dirWin, outputs, labels, end);
   }
 
+  /** Clean mode: the separator on the listen window; its newest hop goes to the output. */
   private async separateHop(end: number): Promise<void> {
-    const { outputs, labels, ms } = await this.separate(this.sepWin, end);
-    this.sepMs.add(ms);
+    const sep = await this.separate(this.sepWin, end);
+    const { outputs, labels } = sep;
+    this.counters.sepMs.add(sep.ms);
     if (!this.running || !this.o.output) return;
     // The clean window's stems steer the beams too (direct mode then starts at their directions).
     this.steer(this.sepWin, outputs, labels, end);
     if (this.mode !== 'clean' || this.listen.length === 0) return;
-    const W = this.sepW;
-    const H = this.hop;
-    const F = this.fade;
     // The verifier checks the listened classes now and then, off the output's path; its gates apply from the next block.
     this.gate?.offer(labels, outputs.map((o, i) => (this.listen.includes(labels[i]) ? o : null)), (end / this.rate) * 1000);
-    const mix = new Float32Array(H + F);
-    for (const [i, o] of outputs.entries()) {
-      if (!o || !this.listen.includes(labels[i])) continue;
-      const g = this.gate?.ramp(labels[i], H + F);
-      for (let k = 0; k < H + F; k++) mix[k] += o[W - H - F + k] * (g ? g[k] : 1);
-    }
-    // The block covers frames [end − H − F, end − F); its first F frames are crossfaded with the
-    // previous window's last F (the same frames, seen with less future context).
-    const block = mix.subarray(0, H);
-    const prev = this.prevTail;
-    for (let i = 0; i < F; i++) {
-      const w = fadeWeight(i, F);
-      block[i] = (prev ? prev[i] * (1 - w) : 0) + block[i] * w;
-    }
-    this.prevTail = mix.slice(H, H + F);
-    const first = end - H - F;
-    if (this.pendingClean) {
-      // The direct path never took the previous block (it stopped): play that one first.
-      const p = this.pendingClean;
-      this.pendingClean = null;
-      this.owner = 'clean';
-      this.measure('clean', p.first, H, this.o.output.write(p.block, p.first / this.rate));
-    }
-    if (this.owner === 'direct') {
-      // direct → clean: the direct path fades out under this block's fade-in (directBlock).
-      this.pendingClean = { block: block.slice(), first, pos: 0 };
-      return;
-    }
-    this.owner = 'clean';
-    this.measure('clean', first, H, this.o.output.write(block, first / this.rate));
+    this.router.playClean(mixCleanHop(sep, this.listen, this.gate, this.sepW, this.hop, this.fade), end);
   }
 
   private publishChanges(changes: LabelChange[]): void {
@@ -595,50 +413,16 @@ export class LiveSession {
   }
 
   stats(): LiveStats {
-    const now = performance.now();
-    const byMode = (m: ListenMode) => ({
-      p50Ms: this.latency[m].percentile(50),
-      p95Ms: this.latency[m].percentile(95),
-      samples: this.latency[m].count,
-    });
-    const current = this.latency[this.mode];
-    return {
-      latencyP50Ms: current.percentile(50),
-      latencyP95Ms: current.percentile(95),
-      latencySamples: current.count,
-      mode: this.mode,
-      latencyByMode: { direct: byMode('direct'), clean: byMode('clean') },
-      load: this.busy.value,
-      cpu: this.cpu.sample(),
-      lateBlocks: this.lateBlocks,
-      dropouts: this.dropouts + this.o.source.overruns,
-      skippedSeparations: this.skipped,
-      updatesPerSecond: this.updates.rate(now),
-      tagMs: this.tagMs.value,
-      separateMs: this.sepMs.value,
-      directionMs: this.dirMs.value,
-      directionPasses: this.directionPasses,
-      lateDirections: this.lateDirections,
-      directBlockMsP50: this.directMs.percentile(50),
-      directBlockMsP95: this.directMs.percentile(95),
-      directBlockFrames: this.directBlocks ? this.directFrames / this.directBlocks : null,
-    };
+    return this.counters.snapshot(this.mode, this.router.latency, this.o.source.overruns);
   }
 
   private emitFrame(t: number, overloaded: boolean): void {
-    const levels = new Float32Array(this.levelSum.length);
-    for (let c = 0; c < levels.length; c++) {
-      const rms = Math.sqrt(this.levelSum[c] / Math.max(1, this.levelFrames));
-      levels[c] = rms > 0 ? Math.max(-120, 20 * Math.log10(rms)) : -120;
-    }
-    this.levelSum.fill(0);
-    this.levelFrames = 0;
     const frame: LiveFrameEvent = {
       sessionId: this.o.id,
       t,
       probs: Float32Array.from(this.tracker.smoothed),
       active: this.tracker.active(),
-      levels,
+      levels: this.input.levels(),
       overloaded,
       stats: this.stats(),
       recording: this.recordingInfo(),
@@ -668,7 +452,7 @@ export class LiveSession {
     await this.o.source.stop().catch(() => undefined);
     await this.finished?.catch(() => undefined);
     this.publishChanges(this.tracker.closeAll(this.inFrames / this.o.source.sampleRate));
-    this.resampler?.destroy();
+    this.input.destroy();
     // A replay that reached its end lets the output play out what it was given.
     await this.o.output?.close(how === 'ended').catch(() => undefined);
     this.o.emit('liveState', { sessionId: this.o.id, state: how, message });

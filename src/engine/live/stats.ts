@@ -2,9 +2,11 @@
  * Counters of the live path: the latency distribution (a fixed-size window of the latest
  * measurements, percentiles by sorting a copy — a few thousand numbers, a few times a second),
  * running means of processing times, updates per second, and the engine process's CPU load from
- * `process.cpuUsage` (which includes the inference worker thread).
+ * `process.cpuUsage` (which includes the inference worker thread); `SessionCounters`, what a
+ * session counts, and its `LiveStats` snapshot.
  */
 import os from 'node:os';
+import type { ListenMode, LiveStats } from '../../shared/api-live';
 
 export class LatencyWindow {
   private readonly values: Float64Array;
@@ -75,5 +77,64 @@ export class CpuMeter {
     this.value = Math.min(1, (u.user + u.system) / 1000 / (now - this.lastWall) / this.cores);
     this.lastWall = now;
     return this.value;
+  }
+}
+
+/** What a live session counts (processing times, late hops, skipped passes) and its stats snapshot. */
+export class SessionCounters {
+  readonly tagMs = new Ewma();
+  readonly sepMs = new Ewma();
+  readonly dirMs = new Ewma();
+  /** Beam processing time per direct block (ms) and block lengths (frames). */
+  readonly directMs = new LatencyWindow();
+  directFrames = 0;
+  directBlocks = 0;
+  /** Processing time per hop / the hop's duration. */
+  readonly busy = new Ewma(0.1);
+  readonly updates = new RateMeter();
+  readonly cpu = new CpuMeter();
+  lateBlocks = 0;
+  dropouts = 0;
+  skipped = 0;
+  directionPasses = 0;
+  lateDirections = 0;
+
+  /** One direct block of `frames` frames took `ms`. */
+  directBlock(ms: number, frames: number): void {
+    this.directMs.add(ms);
+    this.directFrames += frames;
+    this.directBlocks++;
+  }
+
+  /** The stats of `mode` (the current listen mode), with the latency windows per mode and the source's overruns. */
+  snapshot(mode: ListenMode, latency: Record<ListenMode, LatencyWindow>, overruns: number): LiveStats {
+    const now = performance.now();
+    const byMode = (m: ListenMode) => ({
+      p50Ms: latency[m].percentile(50),
+      p95Ms: latency[m].percentile(95),
+      samples: latency[m].count,
+    });
+    const current = latency[mode];
+    return {
+      latencyP50Ms: current.percentile(50),
+      latencyP95Ms: current.percentile(95),
+      latencySamples: current.count,
+      mode,
+      latencyByMode: { direct: byMode('direct'), clean: byMode('clean') },
+      load: this.busy.value,
+      cpu: this.cpu.sample(),
+      lateBlocks: this.lateBlocks,
+      dropouts: this.dropouts + overruns,
+      skippedSeparations: this.skipped,
+      updatesPerSecond: this.updates.rate(now),
+      tagMs: this.tagMs.value,
+      separateMs: this.sepMs.value,
+      directionMs: this.dirMs.value,
+      directionPasses: this.directionPasses,
+      lateDirections: this.lateDirections,
+      directBlockMsP50: this.directMs.percentile(50),
+      directBlockMsP95: this.directMs.percentile(95),
+      directBlockFrames: this.directBlocks ? this.directFrames / this.directBlocks : null,
+    };
   }
 }
