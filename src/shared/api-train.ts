@@ -220,7 +220,13 @@ export type DataCheck = z.infer<typeof DataCheckSchema>;
 // ------------------------------------------------------------------------------------------------
 // Runs.
 
-export const TrainModelSizeSchema = z.enum(['tiny', 'small-16k', 'small-32k']);
+/**
+ * Architecture and recipe: tiny (set-up check), the fast small models, or 'm2dat': the official
+ * M2D-AT tagger recipe (ViT-Base, 32 kHz, 10-s windows; a GPU recipe) — stage 1 trains the head
+ * over the pretrained M2D encoder (base 'pretrained'), stage 2 the last 2 blocks from a stage-1
+ * run or checkpoint (base 'run' / 'file').
+ */
+export const TrainModelSizeSchema = z.enum(['tiny', 'small-16k', 'small-32k', 'm2dat']);
 export const TrainKindSchema = z.enum(['tagger', 'separator']);
 
 export const TrainRequestSchema = z.object({
@@ -229,7 +235,7 @@ export const TrainRequestSchema = z.object({
   task: z.enum(TASKS).default('dcase2025t4'),
   /** What to train; 'both' makes two runs (tagger, then separator, queued). */
   target: z.enum(['tagger', 'separator', 'both']).default('separator'),
-  /** Architecture size: tiny (smoke test, 8 kHz 1-s), small-16k, small-32k (the shipped defaults' recipes). */
+  /** Architecture size: tiny (smoke test, 8 kHz 1-s), small-16k, small-32k (the shipped defaults' recipes), m2dat (the official M2D-AT recipe). */
   size: TrainModelSizeSchema.default('small-16k'),
   /**
    * Weights to start from: fresh, a finished run's best checkpoint, a checkpoint file, or a
@@ -241,6 +247,8 @@ export const TrainRequestSchema = z.object({
     z.object({ from: z.literal('run'), run: RunIdSchema }),
     z.object({ from: z.literal('file'), path: PathSchema }),
     z.object({ from: z.literal('model'), id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model id') }),
+    /** The pretrained M2D encoder of the official M2D-AT recipe (size 'm2dat'); default path `<data>/pretrained/…`, checked before a run. */
+    z.object({ from: z.literal('pretrained'), path: PathSchema.optional() }),
   ]).default({ from: 'scratch' }),
   data: TrainDataSchema,
   rooms: TrainRoomsSchema.default({ source: 'simulated', array: { kind: 'foa' }, bank: { rooms: 200, positions: 16, max_seconds: 2 } }),
@@ -324,6 +332,33 @@ export type TrainRunDetail = z.infer<typeof TrainRunDetailSchema>;
 
 const RunRef = z.object({ id: RunIdSchema });
 
+/**
+ * The pretrained M2D encoder of the official M2D-AT recipe, as the trainer's own check
+ * (`s5trainer m2d-weights FILE --json`) found it, and whether the official-size M2D-AT can start
+ * from it (12 blocks × 768, 311 position tokens).
+ */
+export const TrainPretrainedCheckSchema = z.object({
+  ok: z.boolean(),
+  /** The file checked. */
+  file: z.string(),
+  /** Where the app looks when no file is chosen: `<data>/pretrained/<official folder>/<file>`. */
+  default_file: z.string(),
+  /** The official download (a zip holding the folder). */
+  url: z.string(),
+  /** What is wrong and what is accepted (null when ok). */
+  problem: z.string().nullable(),
+  /** What the file holds (null when it could not be read as an M2D encoder). */
+  encoder: z.object({
+    depth: z.number().int(),
+    dim: z.number().int(),
+    tokens: z.number().int(),
+    norm_stats: z.array(z.number()),
+    norm_stats_default: z.boolean(),
+  }).nullable(),
+  warnings: z.array(z.string()),
+});
+export type TrainPretrainedCheck = z.infer<typeof TrainPretrainedCheckSchema>;
+
 export const TRAIN_METHODS = {
   /** Finds a Python with torch and reports the trainer's doctor (device, GPUs, threads, disk). */
   trainDoctor: { input: z.object({}), output: TrainDoctorSchema },
@@ -333,6 +368,8 @@ export const TRAIN_METHODS = {
   trainCheckData: { input: z.object({ data: TrainDataSchema, task: z.enum(TASKS).default('dcase2025t4'), rooms: TrainRoomsSchema.optional() }), output: DataCheckSchema },
   /** Checks rooms: an IR folder's files, or a simulated array's geometry and whether its bank is built (`rate`: the run's model rate). */
   trainCheckRooms: { input: z.object({ rooms: TrainRoomsSchema, rate: z.number().int().min(1000).max(192000).optional() }), output: DataCheckSchema },
+  /** Checks the official M2D-AT recipe's pretrained M2D encoder (`path`, else the default place) with the trainer's own check. */
+  trainCheckPretrained: { input: z.object({ path: PathSchema.optional() }), output: TrainPretrainedCheckSchema },
   /** Starts a run (or two for target 'both'); refused while another run is active. */
   trainStart: { input: TrainRequestSchema, output: z.object({ runs: z.array(TrainRunSchema) }) },
   /** SIGTERM (the trainer checkpoints and stops), SIGKILL after the grace period. */

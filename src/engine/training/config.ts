@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import type { TrainRequestParsed } from '../../shared/api-train';
+import { S5Error } from '../../shared/errors';
 
 export type TrainKind = 'tagger' | 'separator';
 
@@ -18,11 +19,53 @@ interface Recipe {
   checkpointEvery: number;
   validationEvery: number;
   validationN?: number;
+  /** Further `model` keys (the M2D-AT stages: init_strict, finetune). */
+  model?: Record<string, unknown>;
+  bestMetric?: string;
+}
+
+/** The two stages of the official M2D-AT recipe (trainer/configs/m2dat-head.yaml, m2dat-blocks.yaml). */
+export type M2datStage = 'head' | 'blocks';
+
+const M2DAT_RECIPE = 'the official M2D-AT recipe';
+
+/**
+ * Which stage of the official M2D-AT recipe a request is (null: another size), or a specific
+ * refusal: the recipe trains a tagger, stage 1 (head only) starts from the pretrained M2D encoder,
+ * stage 2 (last 2 blocks) from a stage-1 run or checkpoint; the encoder is the base of this recipe only.
+ */
+export function m2datStage(req: TrainRequestParsed): M2datStage | null {
+  if (req.size !== 'm2dat') {
+    if (req.base.from === 'pretrained') {
+      throw new S5Error('invalid_request', `the pretrained M2D encoder is the starting point of ${M2DAT_RECIPE} only; choose Size: M2D-AT (or another base for size ${req.size})`);
+    }
+    return null;
+  }
+  if (req.target !== 'tagger') {
+    throw new S5Error('invalid_request', `${M2DAT_RECIPE} trains a tagger; choose Train: tagger (a separator needs another size)`);
+  }
+  switch (req.base.from) {
+    case 'pretrained':
+      return 'head';
+    case 'run':
+    case 'file':
+      return 'blocks';
+    default:
+      throw new S5Error('invalid_request', `${M2DAT_RECIPE} starts from the pretrained M2D encoder (stage 1: head only) or continues a stage-1 run or checkpoint (stage 2: last 2 blocks); `
+        + (req.base.from === 'scratch' ? 'a ViT-Base from random weights is not part of it' : 'a registered model cannot be its base'));
+  }
 }
 
 /** Per size and kind: the shipped recipes (trainer/configs/*.yaml); 'tiny' is configs/tiny.yaml's scale. */
-export function recipe(size: TrainRequestParsed['size'], kind: TrainKind, task: TrainRequestParsed['task']): Recipe {
+export function recipe(size: TrainRequestParsed['size'], kind: TrainKind, task: TrainRequestParsed['task'], stage: M2datStage | null = null): Recipe {
   const tag2026 = task === 'dcase2026t4';
+  if (size === 'm2dat') {
+    // 2025: the 1-channel M2D-AT; 2026: the baseline's 4-channel M2D-AT (one encoder per channel).
+    const arch = tag2026 ? 'm2dat4c' : 'm2dat';
+    return stage === 'blocks'
+      ? { arch, batch: 16, lr: 1e-5, logEvery: 50, checkpointEvery: 500, validationEvery: 500, model: { finetune: '2_blocks' }, bestMetric: 'loss' }
+      : { arch, batch: 32, lr: 1e-3, logEvery: 50, checkpointEvery: 1000, validationEvery: 3125, model: { init_strict: false, finetune: 'head' }, bestMetric: 'loss' };
+  }
   if (size === 'tiny') {
     return kind === 'separator'
       ? {
@@ -46,7 +89,7 @@ export function recipe(size: TrainRequestParsed['size'], kind: TrainKind, task: 
 
 /** The sample rate a run's model works at (size presets; a registered base model keeps its own). */
 export function runSampleRate(size: TrainRequestParsed['size']): number {
-  return size === 'tiny' ? 8000 : size === 'small-32k' ? 32000 : 16000;
+  return size === 'tiny' ? 8000 : size === 'small-32k' || size === 'm2dat' ? 32000 : 16000;
 }
 
 export interface ConfigPaths {
@@ -62,9 +105,10 @@ export interface ConfigPaths {
 
 /** The trainer config for one run of `kind`. Total steps: the step budget, or the cap of a minutes budget. */
 export function buildConfig(req: TrainRequestParsed, kind: TrainKind, paths: ConfigPaths): Record<string, unknown> {
-  const r = recipe(req.size, kind, req.task);
+  const r = recipe(req.size, kind, req.task, m2datStage(req));
   const data: Record<string, unknown> = {};
   const validation: Record<string, unknown> = { every: req.validationEvery ?? r.validationEvery };
+  if (r.bestMetric) validation.best_metric = r.bestMetric;
   switch (req.data.source) {
     case 'toy':
       data.source = 'random';
@@ -90,6 +134,7 @@ export function buildConfig(req: TrainRequestParsed, kind: TrainKind, paths: Con
   const model: Record<string, unknown> = { arch: r.arch };
   if (r.overrides) model.overrides = r.overrides;
   if (paths.init) model.init = paths.init;
+  Object.assign(model, r.model);
   const config: Record<string, unknown> = {
     task: req.task,
     model,

@@ -23,6 +23,7 @@ export function trainingModule(ctx: EngineContext, opts: { dataDir?: string } = 
       },
       trainCheckData: ({ data, rooms }) => manager.checkData({ data, rooms }),
       trainCheckRooms: ({ rooms, rate }) => manager.checkRooms({ rooms, rate }),
+      trainCheckPretrained: ({ path }) => manager.checkPretrained({ path }),
       trainStart: async (req) => ({ runs: await manager.start(req) }),
       trainCancel: async ({ id }) => ({ run: await manager.cancel(id) }),
       trainResume: async ({ id, maxSteps }) => ({ run: await manager.resume(id, maxSteps) }),

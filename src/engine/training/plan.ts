@@ -12,7 +12,8 @@ import { S5Error } from '../../shared/errors';
 import type { ModelRegistry } from '../models/registry';
 import { arrayBankPlan, isArrayRooms } from './array-bank';
 import { baseModelWeights } from './base-model';
-import { buildConfig, runSampleRate, torchrunCommand, type TrainKind } from './config';
+import { buildConfig, m2datStage, runSampleRate, shellQuote, torchrunCommand, type TrainKind } from './config';
+import { defaultM2dWeights, M2D_AS_FOLDER, M2D_AS_URL } from './pretrained';
 import { trainerDir } from './python';
 import { CONFIG_FILE, type RunRecord } from './store';
 
@@ -41,6 +42,7 @@ export function newRunId(name: string | undefined, kind: TrainKind, taken: (id: 
 
 /** Config, prepare steps and base label for one kind of a request; `dir` is the run folder to be. */
 export async function planRun(ctx: PlanContext, req: TrainRequestParsed, kind: TrainKind, dir: string): Promise<RunPlan> {
+  const stage = m2datStage(req);
   const prepare: string[][] = [];
   let roomsBank: string | undefined;
   let library: string | undefined;
@@ -66,6 +68,10 @@ export async function planRun(ctx: PlanContext, req: TrainRequestParsed, kind: T
   if (req.base.from === 'run') {
     const from = ctx.run(req.base.run);
     if (from.run.kind !== kind) throw new S5Error('invalid_request', `run '${req.base.run}' trained a ${from.run.kind}; it cannot be the base of a ${kind}`);
+    const fromSize = (from.run.request as { size?: unknown } | null)?.size;
+    if (stage && fromSize !== undefined && fromSize !== 'm2dat') {
+      throw new S5Error('invalid_request', `run '${req.base.run}' trained a ${String(fromSize)} tagger; stage 2 of the official M2D-AT recipe continues an M2D-AT run (stage 1: Start from the pretrained M2D encoder)`);
+    }
     const best = path.join(from.run.dir, 'checkpoints', 'best.pt');
     const last = path.join(from.run.dir, 'checkpoints', 'last.pt');
     init = (await stat(best).catch(() => null)) ? best : last;
@@ -75,6 +81,10 @@ export async function planRun(ctx: PlanContext, req: TrainRequestParsed, kind: T
     if (!(await stat(req.base.path).catch(() => null))) throw new S5Error('not_found', 'no such checkpoint file', req.base.path);
     init = req.base.path;
     base = { label: path.basename(req.base.path), metrics: null };
+  } else if (req.base.from === 'pretrained') {
+    // Stage 1 of the M2D-AT recipe; the file is checked by the manager before a run starts.
+    init = path.resolve(req.base.path ?? defaultM2dWeights(ctx.dataDir));
+    base = { label: `pretrained M2D encoder ${path.basename(path.dirname(init))}/${path.basename(init)}`, metrics: null };
   } else if (req.base.from === 'model') {
     const from = await baseModelWeights(ctx.registry(), req.base.id, kind, ctx.dataDir);
     init = from.weights;
@@ -137,10 +147,17 @@ export async function clusterCommand(
   const kind: TrainKind = req.target === 'tagger' ? 'tagger' : 'separator';
   const { config } = await planRun(ctx, req, kind, dir);
   const { gpusPerNode, nodes, doctor } = opts;
-  const command = torchrunCommand({
+  let command = torchrunCommand({
     configFile: 'config.json', workdir: path.join('runs', 'RUN_NAME'), trainerDir: trainerDir(), gpusPerNode, nodes,
     device: req.device === 'auto' ? (gpusPerNode > 1 || doctor?.cuda_available ? 'cuda' : 'auto') : req.device,
     extraArgs: doctor?.torchrun_extra_args ?? [],
   });
+  if (req.base.from === 'pretrained') {
+    // The encoder must be at the config's model.init on the machine that trains: say so, and check it there first.
+    const init = String((config.model as { init: string }).init);
+    command = `# the pretrained M2D encoder must be at ${init} on the training machine\n`
+      + `# (download ${M2D_AS_URL} and unzip it so that ${M2D_AS_FOLDER}/ is in ${path.dirname(path.dirname(init))}); the first line checks it\n`
+      + `PYTHONPATH=${shellQuote(trainerDir())} python3 -m s5trainer m2d-weights ${shellQuote(init)} && \\\n${command}`;
+  }
   return { config, configJson: JSON.stringify(config, null, 2), command };
 }
