@@ -1,18 +1,13 @@
 /**
- * Pure rules of the Scene view's batch queue (no Svelte, no engine): which output folder name a
- * recording gets (the engine's `<outDir>/<recording name>/`), which added files clash with the
- * queue, the overall count and ETA, and the remembered settings (output folder, format).
+ * Pure rules of the Scene view's batch queue (no Svelte, no engine): which added files clash with
+ * the queue (two files with the same recording name, `src/shared/recording-name.ts`, would write
+ * to the same `<outDir>/<recording name>/`), the overall count and ETA, and the remembered
+ * settings (output folder, format).
  */
+import { recordingName } from '../../shared/recording-name';
 import { STEM_FORMATS, type StemFormat } from '../../shared/result';
-import { baseName } from './format';
 
 export type BatchItemState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-
-/** The engine writes a recording's stems to `<outDir>/<this>/` (its file name without the extension). */
-export function recordingName(path: string): string {
-  const base = baseName(path);
-  return base.replace(/\.[^.]*$/, '') || base;
-}
 
 export interface AddPlan {
   /** Paths to queue, in order. */

@@ -3,17 +3,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  batchCounts, batchEta, DEFAULT_BATCH_SETTINGS, parseBatchSettings, planAdd, recordingName,
+  batchCounts, batchEta, DEFAULT_BATCH_SETTINGS, parseBatchSettings, planAdd,
 } from '../../../src/renderer/lib/batch-queue';
 import { formatClock } from '../../../src/renderer/lib/format';
 
 describe('batch queue rules', () => {
-  it('names the output folder like the engine (file name without its last extension)', () => {
-    expect(recordingName('/a/b/room_1.wav')).toBe('room_1');
-    expect(recordingName('C:\\rec\\x.take2.flac')).toBe('x.take2');
-    expect(recordingName('/a/.hidden')).toBe('.hidden');
-  });
-
   it('queues new files, skips ones already queued, refuses same-named ones', () => {
     const plan = planAdd(['/a/one.wav'], ['/a/one.wav', '/b/one.flac', '/a/two.wav', '/c/two.wav', '/a/three.wav']);
     expect(plan.add).toEqual(['/a/two.wav', '/a/three.wav']);
