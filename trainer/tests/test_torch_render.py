@@ -158,7 +158,7 @@ def test_training_renders_batches_with_torch(data, tmp_path):
     from conftest import TRAINER
 
     cfg = load_config(TRAINER / "configs" / "tiny.yaml", [
-        "data.source=synth", f"data.library={lib}", f"data.rooms={rooms}", "data.render=torch",
+        "data.source=synth", f"data.library={lib}", f"data.rooms={rooms}", "data.render=torch", "data.workers=1",
         "data.augment.rotate=true", "data.augment.gain_db=[-3, 3]", "validation.source=none", "train.steps=4",
         "train.log_every=1", "train.checkpoint_every=2"])
     events = run_inprocess(cfg, tmp_path / "run")
@@ -169,7 +169,7 @@ def test_training_renders_batches_with_torch(data, tmp_path):
     # torch-exact gives the numpy path's batches (same keys, same scenes, same slots)
     from s5trainer.synth.torch_render import SceneBatch
     from s5trainer.train import sources
-    from s5trainer.train.data import collate, render_batch
+    from s5trainer.train.data import collate, render_batch, train_loader
 
     clip = sources.Clip(RATE, 1.0, "separator")
     items = {}
@@ -185,3 +185,9 @@ def test_training_renders_batches_with_torch(data, tmp_path):
         assert torch.equal(got.labels, want.labels) and (want.labels >= 0).sum() > 4
         assert float((got.mixture - want.mixture).abs().max()) < TOL * float(want.mixture.abs().max())
         assert float((got.dry - want.dry).abs().max()) < TOL * float(want.dry.abs().max())
+    # through worker processes (scenes prepared and packed there, pinned tensors come back)
+    renderer = TorchSceneRenderer("cpu")
+    for step, packed in enumerate(train_loader(items["torch-exact"], 2, 4, 0, 1, 4, workers=1), start=2):
+        got = render_batch(renderer, packed, "onset")
+        want = collate([items["numpy"].get(k) for k in items["numpy"].train_keys(step, 0, 1, 4)])
+        assert float((got.mixture - want.mixture).abs().max()) < TOL * float(want.mixture.abs().max())

@@ -212,24 +212,36 @@ def procedural_noise(kind: str, seed: int, n: int, rate: int, device) -> torch.T
     return x
 
 
+def fft_length(n: int) -> int:
+    """The smallest of 2^k, 3 * 2^k, 5 * 2^k that holds ``n`` (few sizes: FFT plans and IR spectra
+    are reused; at most 25 % padding)."""
+    best = 1 << max(int(n) - 1, 1).bit_length()
+    for c in (3, 5):
+        m = c
+        while m < n:
+            m *= 2
+        best = min(best, m)
+    return best
+
+
 class TorchSceneRenderer:
     """Renders ``SceneBatch``es on ``device``; IRs (and their spectra) are cached on the device.
 
-    ``chunk`` events are convolved at a time (memory: ~``chunk * 4 * nfft * 12`` bytes); the FFT
-    length only grows (a high-water mark over the bank's IRs), so FFT plans are reused.
+    ``chunk`` events are convolved at a time (memory: ~``chunk * 4 * nfft * 16`` bytes, plus the
+    placed events ``[events, 4, L]``); chunks hold events of similar length (``fft_length``).
+    IR spectra are kept per FFT length up to ``spectrum_cache_bytes`` (LRU).
     """
 
     def __init__(self, device="cpu", chunk: int = 32, spectrum_cache_bytes: int | None = None):
         self.device = torch.device(device)
         self.chunk = int(chunk)
         if spectrum_cache_bytes is None:
-            spectrum_cache_bytes = (2 << 30) if self.device.type == "cuda" else (256 << 20)
+            spectrum_cache_bytes = (4 << 30) if self.device.type == "cuda" else (256 << 20)
         self.cache_bytes = int(spectrum_cache_bytes)
         self._ir_loaders: dict = {}
         self._irs: dict = {}                 # key -> (h [5, lh] float32 on device: 4 IR rows + dry kernel row, lh)
         self._spectra: OrderedDict = OrderedDict()
         self._spectra_bytes = 0
-        self._nfft: dict = {}                # (length) -> FFT length high-water mark
 
     # -- IRs -------------------------------------------------------------------------------------
     def _ir(self, rooms: str, room: str, position: int, cfg: SynthConfig):
@@ -278,43 +290,49 @@ class TorchSceneRenderer:
         mix = torch.zeros(B, 4, L, device=dev)
         dry = torch.zeros(B, max(n_targets, default=0), L, device=dev)
         if E:
-            length, onset = t["length"], t["onset"]
-            lh = torch.tensor([g[1] for _k, g in irs], device=dev)
-            need = int(torch.max(batch.t["onset"] + batch.t["length"])) + max(g[1] for _k, g in irs) - 1
-            nfft = self._nfft.get(L, 0)
-            if nfft < need:
-                nfft = self._nfft[L] = sfft.next_fast_len(max(need, L), real=True)
-            # every source placed at its onset in a zero buffer of nfft samples (one scatter per chunk)
-            starts = torch.cumsum(length, 0) - length
-            e_of = torch.repeat_interleave(torch.arange(E, device=dev), length)
-            pos = onset[e_of] + torch.arange(len(e_of), device=dev) - starts[e_of]
-            slots_cpu = batch.t["slot"]
+            # render.py's convolved length per event; events sorted by it into chunks, each chunk at
+            # its own FFT length (a short event is not padded to the clip)
+            length_c, onset_c = batch.t["length"], batch.t["onset"]
+            conv_c = length_c + torch.tensor([g[1] for _k, g in irs]) - 1
+            src_start = torch.cumsum(length_c, 0) - length_c
+            scene_c, target_c = batch.t["scene"].tolist(), batch.t["target"].tolist()
+            order = torch.argsort(conv_c)
+            placed = []                                   # (event, wet [4, nfft] * g), added in spec order
             for c0 in range(0, E, self.chunk):
-                c1 = min(E, c0 + self.chunk)
-                sel = (e_of >= c0) & (e_of < c1)
-                buf = torch.zeros(c1 - c0, nfft, device=dev)
-                buf[e_of[sel] - c0, pos[sel]] = t["sources"][sel]
+                ev = order[c0:c0 + self.chunk]
+                C, nfft = len(ev), fft_length(int(conv_c[ev].max()))
+                lens = length_c[ev]
+                rows = torch.repeat_interleave(torch.arange(C), lens)
+                cols = torch.arange(int(lens.sum())) - (torch.cumsum(lens, 0) - lens)[rows]
+                buf = torch.zeros(C, nfft, device=dev)
+                buf[rows.to(dev), cols.to(dev)] = t["sources"][(src_start[ev][rows] + cols).to(dev)]
                 X = torch.fft.rfft(buf, dim=-1)
                 del buf
-                H = torch.stack([self._spectrum(k, g[0], nfft) for k, g in irs[c0:c1]])      # [C, 5, F]
-                wet = torch.fft.irfft(X[:, None, :] * H[:, :4], nfft, dim=-1)                # [C, 4, nfft]
-                # render.py: power over all 4 channels and the whole convolved length, float64
-                n_conv = (length[c0:c1] + lh[c0:c1] - 1).double()
-                power = wet.double().square().sum(dim=(1, 2)) / (4.0 * n_conv)
-                g = (10.0 ** ((t["target_db"][c0:c1] - 10.0 * torch.log10(power)) / 20.0)).float()
-                wet = wet[:, :, :L] * g[:, None, None]
-                # mixing in spec order per scene (events come sorted by scene and slot; one event
-                # per scene per index_add_, so the float32 sums run in render.py's order)
-                chunk_slots = slots_cpu[c0:c1]
-                for j in sorted(set(chunk_slots.tolist())):
-                    idx = (chunk_slots == j).nonzero().flatten().to(dev)
-                    mix.index_add_(0, t["scene"][c0:c1][idx], wet[idx])
-                del wet
-                tgt = (batch.t["target"][c0:c1] >= 0).nonzero().flatten().to(dev)
-                if len(tgt):
-                    d = torch.fft.irfft(X[tgt] * H[tgt, 4], nfft, dim=-1)[:, :L] * g[tgt, None]
-                    e = tgt + c0
-                    dry[t["scene"][e], t["target"][e]] = d
+                H = torch.stack([self._spectrum(irs[e][0], irs[e][1][0], nfft) for e in ev.tolist()])  # [C, 5, F]
+                wet = torch.fft.irfft(X[:, None, :] * H[:, :4], nfft, dim=-1)                      # [C, 4, nfft]
+                # render.py: mean power over the 4 channels and the whole convolved length, in float64
+                # (past the convolved length the FFT leaves only rounding noise, ~1e-14 of the power)
+                evd = ev.to(dev)
+                power = torch.linalg.vector_norm(wet, dim=(1, 2), dtype=torch.float64) ** 2 / (4.0 * conv_c[ev].to(dev))
+                g = (10.0 ** ((t["target_db"][evd] - 10.0 * torch.log10(power)) / 20.0)).float()
+                wet *= g[:, None, None]
+                tgt = [c for c, e in enumerate(ev.tolist()) if target_c[e] >= 0]
+                if tgt:                                    # dry: the kernel row, same gain and placement
+                    tg = torch.tensor(tgt, device=dev)
+                    d = torch.fft.irfft(X[tg] * H[tg, 4], nfft, dim=-1) * g[tg, None]
+                    for c, row in zip(tgt, d):
+                        e = int(ev[c])
+                        o, n = int(onset_c[e]), min(int(conv_c[e]), L - int(onset_c[e]))
+                        if n > 0:
+                            dry[scene_c[e], target_c[e], o:o + n] = row[:n]
+                placed.extend(zip(ev.tolist(), wet))
+                del X, H
+            # placed at the onset and truncated (clip end, convolved length), added in spec order
+            for e, w in sorted(placed, key=lambda p: p[0]):
+                o, n = int(onset_c[e]), min(int(conv_c[e]), L - int(onset_c[e]))
+                if n > 0:
+                    mix[scene_c[e], :, o:o + n] += w[:, :n]
+            del placed
         mix += self._background(batch, t)
         if len(t["mic_idx"]):
             mix.index_add_(0, t["mic_idx"], t["mic_x"])
@@ -326,11 +344,12 @@ class TorchSceneRenderer:
         noise = torch.zeros(B, 4, L, device=dev)
         if len(t["mono_idx"]):
             x, gains, shifts = t["mono_x"], t["mono_gains"], t["mono_shifts"]              # [M, L], [M, 8, 4], [M, 8]
-            idx = (torch.arange(L, device=dev)[None, None, :] - shifts[:, :, None]) % L     # np.roll
-            rolled = torch.gather(x[:, None, :].expand(-1, shifts.shape[1], -1), 2, idx)
+            xx = torch.cat([x, x], dim=1)                      # np.roll(x, s)[i] = xx[i - s + L]
+            ar = torch.arange(L, device=dev)[None, :] + L
             out = torch.zeros(len(x), 4, L, device=dev)
             for k in range(shifts.shape[1]):                   # float32 sum in wave order, as numpy
-                out += gains[:, k, :, None] * rolled[:, k, None, :]
+                rolled = torch.gather(xx, 1, ar - shifts[:, k, None])
+                out += gains[:, k, :, None] * rolled[:, None, :]
             noise[t["mono_idx"]] = out / np.float32(np.sqrt(shifts.shape[1]))
         if len(t["rend_idx"]):
             noise[t["rend_idx"]] = t["rend_x"]
@@ -341,7 +360,7 @@ class TorchSceneRenderer:
             h = _tilt_gain(L, batch.rate, torch.tensor([s for _b, s in batch.tilt], dtype=torch.float64, device=dev),
                            -5.6, 4.0, dev)
             noise[idx] = _apply_tilt(noise[idx], h)
-        power = noise.double().square().mean(dim=(1, 2))
+        power = torch.linalg.vector_norm(noise, dim=(1, 2), dtype=torch.float64) ** 2 / (4.0 * L)
         scale = torch.sqrt(10.0 ** (t["level_db"] / 10.0) / power).float()
         return noise * scale[:, None, None]
 
