@@ -52,20 +52,20 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def bench_torch_render(ds, n: int, batch: int, device: str = "cpu", procedural: str = "device") -> dict:
+def bench_torch_render(ds, n: int, batch: int, device: str = "cpu", noise: str = "device") -> dict:
     """Mixtures/s of the torch path on ``device``: CPU prepare + pack, device render, both in one process."""
     from .synth.torch_render import TorchSceneRenderer, pack_scenes
 
     renderer = TorchSceneRenderer(device)
     # warm-up on other indices (imports, FFT plans, first IR loads), like the numpy path's
-    renderer.render(pack_scenes([ds.prepare(10_000 + i, procedural) for i in range(batch)]))
+    renderer.render(pack_scenes([ds.prepare(10_000 + i, noise) for i in range(batch)]))
     _sync(device)
     prep_cpu = render_wall = render_cpu = 0.0
     done = 0
     for b0 in range(0, n, batch):
         idx = range(b0, min(n, b0 + batch))
         c0 = time.process_time()
-        packed = pack_scenes([ds.prepare(i, procedural) for i in idx])
+        packed = pack_scenes([ds.prepare(i, noise) for i in idx])
         prep_cpu += time.process_time() - c0
         t0, c0 = time.perf_counter(), time.process_time()
         renderer.render(packed)
@@ -73,7 +73,7 @@ def bench_torch_render(ds, n: int, batch: int, device: str = "cpu", procedural: 
         render_wall += time.perf_counter() - t0
         render_cpu += time.process_time() - c0
         done += len(idx)
-    out = {"device": str(device), "batch_size": batch, "procedural": procedural,
+    out = {"device": str(device), "batch_size": batch, "noise": noise,
            "prepare_ms_per_mixture_cpu": round(1000 * prep_cpu / done, 2),
            "render_ms_per_mixture_wall": round(1000 * render_wall / done, 2),
            "render_mixtures_per_s": round(done / render_wall, 2),

@@ -1,8 +1,8 @@
 """The batched torch renderer (``synth/torch_render.py``) on the CPU device against the numpy
 ``SceneRenderer``: the same specs give the same mixtures and dry references (interferers, mono and
 FOA-file backgrounds, background tilt, A-format self-noise, augmentation), the device-drawn
-procedural backgrounds have numpy's level, channel ratios and colour, and a training run renders
-its batches with it."""
+procedural backgrounds and A-format self-noise have numpy's level, channel ratios and colour, and
+a training run renders its batches with it."""
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +13,7 @@ import soundfile as sf
 import torch
 
 from s5trainer.synth import SceneDataset, SynthConfig
-from s5trainer.synth.torch_render import TorchSceneRenderer, procedural_noise
+from s5trainer.synth.torch_render import TorchSceneRenderer, fft_length, procedural_noise
 from s5trainer.testing import make_dummy_bank, make_dummy_library
 from s5trainer.train.augment import augment_item, augment_params
 from s5trainer.train.config import AugmentCfg
@@ -65,10 +65,10 @@ def _check(got_mix, got_dry, want, tol=TOL):
     return err / peak
 
 
-def _render(renderer, ds, indices, aug=None, procedural="cpu"):
+def _render(renderer, ds, indices, aug=None, noise="cpu"):
     scenes = []
     for i in indices:
-        s = ds.prepare(i, procedural)
+        s = ds.prepare(i, noise)
         if aug is not None:
             s.augment = augment_params(aug, (0, i))
         scenes.append(s)
@@ -113,8 +113,29 @@ def test_self_noise_foa_ambience_and_augmentation(data):
         plain, _ = _numpy(ds, i)
         assert np.max(np.abs(want["mixture"] - plain["mixture"])) > 0.1 * np.max(np.abs(plain["mixture"]))
     assert "foa_file" in kinds
-    # the self-noise is there (numpy-seeded, added by the device): without it the mixtures differ
-    assert ds.prepare(0).self_noise is not None
+    assert isinstance(ds.prepare(0, "cpu").self_noise, np.ndarray)       # numpy-drawn, added by the device
+
+
+def test_device_self_noise_has_the_receivers_level_and_conversion(data):
+    lib, _rooms, afmt, _amb = data
+    cfg = SynthConfig.for_mode("2025", rate=RATE, seconds=3.0, procedural_background_prob=0.0)
+    ds = SceneDataset(lib, afmt, cfg, "train", 6, length=8)
+    renderer = TorchSceneRenderer("cpu")
+    out, mix, dry = _render(renderer, ds, range(5), noise="device")
+    np.testing.assert_array_equal(mix, _render(renderer, ds, range(5), noise="device")[1])
+    numpy_renderer = ds._open()[4]
+    for b in range(5):
+        want, r = _numpy(ds, b)
+        ref = numpy_renderer.self_noise(r.spec, cfg.n_samples).astype(np.float64)   # numpy's draw
+        got = mix[b] - (want["mixture"] - ref)                                      # the device's draw
+        for k in range(len(want["labels"])):
+            np.testing.assert_allclose(dry[b][k], want["dry"][k], atol=TOL * np.max(np.abs(want["dry"][k])))
+        assert 10 * np.log10(np.mean(got[0] ** 2)) == pytest.approx(r.spec["ref_db"] - 15.0, abs=0.01)
+        # the same conversion (EQ, capsule mismatch): channel powers and the W/X coherence as numpy's
+        np.testing.assert_allclose(np.mean(got ** 2, 1) / np.mean(got[0] ** 2),
+                                   np.mean(ref ** 2, 1) / np.mean(ref[0] ** 2), rtol=0.05)
+        assert abs(np.corrcoef(got[0], got[3])[0, 1] - np.corrcoef(ref[0], ref[3])[0, 1]) < 0.05
+        assert np.max(np.abs(got - ref)) > 0.5 * np.max(np.abs(ref))               # another realisation
 
 
 def test_device_procedural_backgrounds_match_numpy_level_ratios_and_colour(data):
@@ -123,8 +144,8 @@ def test_device_procedural_backgrounds_match_numpy_level_ratios_and_colour(data)
     ds = SceneDataset(lib, rooms, cfg, "train", 21, length=40)
     idx = [i for i in range(40) if ds.spec(i)["background"]["kind"] == "procedural"][:10]
     renderer = TorchSceneRenderer("cpu")
-    out, mix, dry = _render(renderer, ds, idx, procedural="device")
-    again = _render(renderer, ds, idx, procedural="device")[1]
+    out, mix, dry = _render(renderer, ds, idx, noise="device")
+    again = _render(renderer, ds, idx, noise="device")[1]
     np.testing.assert_array_equal(mix, again)                         # a pure function of the spec
     f = np.fft.rfftfreq(cfg.n_samples, 1 / RATE)
     lo, hi = (f > 100) & (f < 500), (f > 1500) & (f < 3500)
@@ -191,3 +212,12 @@ def test_training_renders_batches_with_torch(data, tmp_path):
         got = render_batch(renderer, packed, "onset")
         want = collate([items["numpy"].get(k) for k in items["numpy"].train_keys(step, 0, 1, 4)])
         assert float((got.mixture - want.mixture).abs().max()) < TOL * float(want.mixture.abs().max())
+
+
+def test_fft_lengths_are_few_and_large_enough():
+    for n in (1, 2, 3, 7, 100, 12_345, 160_000, 184_001):
+        m = fft_length(n)
+        assert n <= m <= 4 * n / 3 + 1
+        while m % 2 == 0:
+            m //= 2
+        assert m in (1, 3, 5)

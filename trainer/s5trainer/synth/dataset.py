@@ -55,11 +55,11 @@ class SceneDataset:
         renderer = self._open()[4]
         return renderer.render(self.spec(index), keep_components)
 
-    def prepare(self, index: int, procedural: str = "device"):
+    def prepare(self, index: int, noise: str = "device"):
         """The CPU part of item ``index`` for the batched torch renderer (``torch_render.py``)."""
         from .torch_render import prepare_scene
 
-        return prepare_scene(self._open()[4], self.spec(index), self.rooms_dir, procedural)
+        return prepare_scene(self._open()[4], self.spec(index), self.rooms_dir, noise)
 
     def __getitem__(self, index: int) -> dict:
         """Training item: ``mixture (4, L)``, ``dry (n, L)``, ``labels`` and the spec."""

@@ -17,11 +17,12 @@ that is the bottleneck. Here the work is split where it is cheap to split:
   procedural noise, tilt, level), mixing in spec order, and the augmentation (rotation, tilt, gain).
 
 Semantics are those of ``render.py`` (its docstring; spec §7.3-7.4, §1.2) with one deliberate
-difference in the default mode: **procedural backgrounds** (half the scenes) are drawn on the
-device from a torch generator seeded by the spec's background seed: same kind, spectrum, channel
-ratios and level, a different noise realisation (numpy's draws cost 20-40 ms of CPU per scene,
-more than everything else). ``procedural="cpu"`` renders them with numpy in the workers instead,
-and then a batch equals ``SceneRenderer.render`` up to float32 rounding (``tests/test_torch_render.py``).
+difference in the default mode (``noise="device"``): **procedural backgrounds** (half the scenes)
+and the **self-noise of A-format rooms** are drawn on the device from torch generators seeded by
+the spec: same kind, spectrum, conversion, channel ratios and level, another noise realisation
+(numpy's draws cost 20-40 ms and ~70 ms of CPU per scene: more than everything else together).
+``noise="cpu"`` draws them with numpy in the workers instead, and then a batch equals
+``SceneRenderer.render`` up to float32 rounding (``tests/test_torch_render.py``).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from .background import N_PLANE_WAVES, excerpt, render_background
 from .config import SynthConfig
 from .render import SceneRenderer
 
-PROCEDURAL_MODES = ("device", "cpu")
+NOISE_MODES = ("device", "cpu")
 _NOISE_CODE = {"white": 0, "pink": 1, "brown": 2, "hvac": 3, "babble_like": 4}
 
 
@@ -49,15 +50,17 @@ class PreparedScene:
     sources: list                       # per kept event: peak-normalised float32 excerpt
     events: list                        # per kept event: (room, position, onset, target_db, target index or -1)
     background: dict                    # kind "mono" | "rendered" | "procedural", plus level_db and tilt
-    self_noise: np.ndarray | None = None
+    self_noise: np.ndarray | dict | None = None   # numpy-drawn (4, L), or self_noise_params() for the device
     augment: dict | None = None         # augment_params() of the item key
     spec: dict | None = field(default=None, repr=False)
 
 
-def prepare_scene(renderer: SceneRenderer, spec: dict, rooms: str, procedural: str = "device") -> PreparedScene:
-    """The CPU part of rendering ``spec`` (``renderer`` supplies clip loading and the self-noise)."""
-    if procedural not in PROCEDURAL_MODES:
-        raise ValueError(f"procedural={procedural!r}; accepted: {', '.join(PROCEDURAL_MODES)}")
+def prepare_scene(renderer: SceneRenderer, spec: dict, rooms: str, noise: str = "device") -> PreparedScene:
+    """The CPU part of rendering ``spec`` (``renderer`` supplies clip loading and the self-noise).
+    ``noise="device"``: procedural backgrounds and microphone self-noise are drawn by the device;
+    ``"cpu"``: by numpy here, exactly as ``render.py``."""
+    if noise not in NOISE_MODES:
+        raise ValueError(f"noise={noise!r}; accepted: {', '.join(NOISE_MODES)}")
     cfg, n = renderer.cfg, renderer.cfg.n_samples
     targets = spec["events"]
     sources, events = [], []
@@ -80,13 +83,27 @@ def prepare_scene(renderer: SceneRenderer, spec: dict, rooms: str, procedural: s
 
         out.update(kind="mono", x=np.ascontiguousarray(x, np.float32),
                    gains=foa_gains(dirs).astype(np.float32), shifts=rng.integers(0, len(x), N_PLANE_WAVES))
-    elif bg["kind"] == "procedural" and procedural == "device":
+    elif bg["kind"] == "procedural" and noise == "device":
         out.update(kind="procedural", noise=bg["noise"], seed=int(bg["seed"]))
     else:                                               # FOA file (cheap) or numpy-exact procedural noise
         plain = {k: v for k, v in bg.items() if k != "tilt_db_per_octave"}
         out.update(kind="rendered", x=render_background(plain, n, cfg.rate, renderer._load, cfg.background_tile))
-    return PreparedScene(str(rooms), cfg, [e["label"] for e in targets], sources, events, out,
-                         renderer.self_noise(spec, n), None, spec)
+    if noise == "device":
+        mic = self_noise_params(renderer, spec)
+    else:
+        mic = renderer.self_noise(spec, n)
+    return PreparedScene(str(rooms), cfg, [e["label"] for e in targets], sources, events, out, mic, None, spec)
+
+
+def self_noise_params(renderer: SceneRenderer, spec: dict) -> dict | None:
+    """What the device needs to draw ``SceneRenderer.self_noise`` itself (None: no self-noise)."""
+    rec = renderer.bank.meta(spec["room"]).get("receiver") or {}
+    if rec.get("kind") != "afmt" or rec.get("self_noise_db") is None:
+        return None
+    return {"radius": float(rec["radius_m"]), "a": float(rec["directivity"]), "eq": bool(rec.get("eq", True)),
+            "gains": [float(g) for g in 10 ** (np.asarray(rec.get("capsule_gain_db", [0.0] * 4), float) / 20)],
+            "power": float(10 ** ((spec["ref_db"] + rec["self_noise_db"]) / 10)),
+            "seed": [int(spec["seed"]), int(spec["index"])]}
 
 
 class SceneBatch:
@@ -131,7 +148,8 @@ class SceneBatch:
         self.t["rend_idx"] = torch.tensor(rend, dtype=torch.long)
         if rend:
             self.t["rend_x"] = torch.from_numpy(np.stack([np.asarray(bgs[b]["x"], np.float32) for b in rend]))
-        noisy = [b for b, s in enumerate(scenes) if s.self_noise is not None]
+        noisy = [b for b, s in enumerate(scenes) if isinstance(s.self_noise, np.ndarray)]
+        self.mic_device = [(b, s.self_noise) for b, s in enumerate(scenes) if isinstance(s.self_noise, dict)]
         self.t["mic_idx"] = torch.tensor(noisy, dtype=torch.long)
         if noisy:
             self.t["mic_x"] = torch.from_numpy(np.stack([scenes[b].self_noise for b in noisy]))
@@ -214,7 +232,7 @@ def procedural_noise(kind: str, seed: int, n: int, rate: int, device) -> torch.T
 
 def fft_length(n: int) -> int:
     """The smallest of 2^k, 3 * 2^k, 5 * 2^k that holds ``n`` (few sizes: FFT plans and IR spectra
-    are reused; at most 25 % padding)."""
+    are reused; at most a third of padding)."""
     best = 1 << max(int(n) - 1, 1).bit_length()
     for c in (3, 5):
         m = c
@@ -242,6 +260,7 @@ class TorchSceneRenderer:
         self._irs: dict = {}                 # key -> (h [5, lh] float32 on device: 4 IR rows + dry kernel row, lh)
         self._spectra: OrderedDict = OrderedDict()
         self._spectra_bytes = 0
+        self._a2b: dict = {}                 # self-noise conversion (A->B matrix with gains, EQ) per receiver
 
     # -- IRs -------------------------------------------------------------------------------------
     def _ir(self, rooms: str, room: str, position: int, cfg: SynthConfig):
@@ -276,6 +295,27 @@ class TorchSceneRenderer:
             self._spectra[k] = s
             self._spectra_bytes += size
         return s
+
+    def _self_noise(self, p: dict, n: int, rate: int) -> torch.Tensor:
+        """``SceneRenderer.self_noise`` on the device: white capsule noise from a torch generator
+        seeded by the scene, through the room's A->B matrix, capsule gains and diffuse-field EQ
+        (numpy's, cached), W scaled to the receiver's level."""
+        from ..rooms.afmt import a2b_matrix, diffuse_eq
+
+        dev = self.device
+        nfft = sfft.next_fast_len(n, real=True)
+        key = (p["radius"], p["a"], p["eq"], tuple(p["gains"]), rate, nfft)
+        conv = self._a2b.get(key)
+        if conv is None:
+            m = a2b_matrix(p["a"]) * np.asarray(p["gains"], float)[None, :]
+            eq = diffuse_eq(p["radius"], p["a"], rate, nfft) if p["eq"] else np.ones((4, nfft // 2 + 1))
+            conv = self._a2b[key] = (torch.from_numpy(m).to(dev, torch.complex64), torch.from_numpy(eq).to(dev, torch.float32))
+        gen = torch.Generator(device=dev)
+        gen.manual_seed((p["seed"][0] * 1_000_003 + p["seed"][1]) % 2**62 + 0x5E1F)
+        caps = torch.randn((4, n), generator=gen, device=dev)
+        b = (conv[0] @ torch.fft.rfft(caps, nfft, dim=-1)) * conv[1]
+        x = torch.fft.irfft(b, nfft, dim=-1)[:, :n]
+        return x * torch.sqrt(p["power"] / torch.mean(x[0].double() ** 2)).float()
 
     # -- rendering -------------------------------------------------------------------------------
     def render(self, batch) -> RenderedBatch:
@@ -336,6 +376,8 @@ class TorchSceneRenderer:
         mix += self._background(batch, t)
         if len(t["mic_idx"]):
             mix.index_add_(0, t["mic_idx"], t["mic_x"])
+        for b, params in batch.mic_device:
+            mix[b] += self._self_noise(params, L, batch.rate)
         mix, dry = self._augment(batch, mix, dry)
         return RenderedBatch(mix, dry, batch.labels)
 

@@ -58,8 +58,8 @@ class DataCfg:
     slot_order: str = "onset"          # onset (baseline training order) | class
     workers: int = 2                   # DataLoader worker processes (0: load in the training process)
     render: str = "numpy"              # synth: numpy (whole scenes in the workers) | torch (batches on the
-                                       #   training device; procedural backgrounds drawn there) | torch-exact
-                                       #   (same, numpy procedural backgrounds: the numpy path's scenes)
+                                       #   training device; procedural backgrounds and mic self-noise drawn
+                                       #   there) | torch-exact (the same with numpy-drawn noise: numpy's scenes)
     seed: int = 0
     augment: AugmentCfg = field(default_factory=AugmentCfg)
     view: str = "mixture"              # mixture | single_source (stem-verifier data: one target + leakage, 1 channel)

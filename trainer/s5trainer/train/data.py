@@ -98,7 +98,8 @@ class SynthItems:
     ``render``: ``numpy`` renders whole items in the workers; ``torch`` / ``torch-exact`` make the
     workers hand over prepared scenes (``synth/torch_render.py``) that the training process renders
     a batch at a time on its device (``render_batch``); ``torch-exact`` draws procedural
-    backgrounds with numpy in the workers (the numpy path's scenes), ``torch`` on the device."""
+    backgrounds and microphone self-noise with numpy in the workers (the numpy path's scenes),
+    ``torch`` on the device (same levels and spectra, other realisations)."""
 
     RENDER_MODES = ("numpy", "torch", "torch-exact")
 
