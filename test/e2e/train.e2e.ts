@@ -4,13 +4,17 @@
  * A misspelt class folder is refused with its name and the accepted one; a tagger + separator
  * pair is started from the form, its step advances and the loss chart grows; cancel → cancelled,
  * resume → running → finished; the queued partner is resumed and finishes; Activate makes the pair
- * active, which `s5 models list --json` (a separate process) confirms.
+ * active, which `s5 models list --json` (a separate process) confirms. The official M2D-AT recipe:
+ * the view names where its pretrained encoder goes, refuses Start while it is missing (the engine's
+ * check through the real trainer), and with a random-weights stand-in in the official layout
+ * (`s5trainer.testing.make_m2d_encoder`) reports it ready and puts it into the workstation command.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { M2D_AS_FILE, M2D_AS_FOLDER, M2D_AS_URL } from '../../src/engine/training/pretrained';
 import { repoRoot, startHarness, type Harness } from './helpers';
 
 let harness: Harness;
@@ -109,6 +113,54 @@ describe('Train view', () => {
     expect(active.map((m) => m.kind).sort()).toEqual(['separator', 'tagger']);
     // Known, not this view's: Tone.js (the Live view's audio clock) creates a blob: worker at load,
     // which the strict CSP blocks. Everything else (console errors, CSP, failed requests) fails the test.
+    expect(problems.filter((p) => !/worker-src|Creating a worker from 'blob:/.test(p))).toEqual([]);
+  });
+
+  it('the official M2D-AT recipe: where its encoder goes, Start refused without it, a stand-in ready and in the command', async () => {
+    const { page, problems } = await harness.openPage();
+    await page.getByTestId('nav-train').click();
+    const device = page.getByTestId('doctor-device');
+    await expect.poll(() => device.innerText(), { timeout: 180_000 }).toMatch(/^(CPU · \d+ threads?|CUDA · .+)$/);
+
+    // Choosing the recipe makes it a tagger started from the pretrained encoder at the data folder's place.
+    await page.getByTestId('train-size').selectOption('m2dat');
+    expect(await page.getByTestId('train-target').inputValue()).toBe('tagger');
+    expect(await page.getByTestId('train-base').inputValue()).toBe('pretrained');
+    const expected = path.join(process.env.S5_DATA_DIR!, 'pretrained', M2D_AS_FOLDER, M2D_AS_FILE);
+    await expect.poll(() => page.getByTestId('train-pretrained-default').innerText(), { timeout: 120_000 }).toBe(expected);
+    expect(await page.getByTestId('train-pretrained-where').innerText()).toContain(`${M2D_AS_URL} and unzip it into ${path.join(process.env.S5_DATA_DIR!, 'pretrained')}`);
+    const status = page.getByTestId('train-pretrained-status');
+    await expect.poll(() => status.getAttribute('data-state'), { timeout: 120_000 }).toBe('problem');
+    expect(await status.innerText()).toContain(`Cannot start from ${expected}: no such file.`);
+    if ((await device.innerText()).startsWith('CPU')) {
+      expect(await page.getByTestId('train-gpu-recipe').innerText()).toMatch(/^M2D-AT is a GPU recipe\. .*Show command.*CUDA machine/);
+    }
+
+    // Start with the file missing: refused by the engine with the file and the download.
+    await page.getByTestId('train-data').selectOption('toy');
+    await page.getByTestId('train-start').click();
+    const banner = page.getByTestId('error-message');
+    await expect.poll(() => banner.innerText(), { timeout: 120_000 })
+      .toContain('the run was not started: the pretrained M2D encoder of the M2D-AT recipe cannot be used: no such file');
+    expect(await banner.innerText()).toContain(expected);
+    expect(await banner.innerText()).toContain(M2D_AS_URL);
+    expect(await page.getByTestId('train-run').count()).toBe(0);
+
+    // A stand-in in the official layout and size at that place: checked ready, and the workstation command uses it.
+    execFileSync('/usr/bin/python3', ['-c', `from s5trainer.testing import make_m2d_encoder; make_m2d_encoder(${JSON.stringify(expected)})`], {
+      env: { ...process.env, PYTHONPATH: path.join(repoRoot, 'trainer') }, stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await page.getByTestId('train-pretrained-check').click();
+    await expect.poll(() => status.getAttribute('data-state'), { timeout: 120_000 }).toBe('ok');
+    expect(await status.innerText()).toBe(`Ready: ${expected} — M2D encoder, 12 blocks × 768, 311 position tokens, norm_stats [-6.20, 3.90].`);
+    await page.getByText('Workstation or cluster (torchrun)').click();
+    await page.getByTestId('train-torchrun').click();
+    const command = page.getByTestId('train-command');
+    await expect.poll(() => command.innerText()).toContain(`"init": "${expected}"`);
+    const text = await command.innerText();
+    expect(text).toContain('"arch": "m2dat"');
+    expect(text).toContain('"finetune": "head"');
+    expect(text).toContain(`python3 -m s5trainer m2d-weights ${expected} && \\`);
     expect(problems.filter((p) => !/worker-src|Creating a worker from 'blob:/.test(p))).toEqual([]);
   });
 });

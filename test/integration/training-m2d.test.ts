@@ -74,7 +74,7 @@ describe('the official M2D-AT recipe and its pretrained encoder', () => {
     const noFile = await refusal(manager.start(request()));
     expect(noFile.code).toBe('bad_input');
     expect(noFile.file).toBe(expected);
-    expect(noFile.message).toMatch(/^the run was not started: the official M2D-AT recipe starts from the pretrained M2D encoder, and this file cannot be used: no such file/);
+    expect(noFile.message).toMatch(/^the run was not started: the pretrained M2D encoder of the M2D-AT recipe cannot be used: no such file\. The official M2D-AT recipe starts from the M2D encoder /);
 
     // Not a PyTorch file.
     const corrupt = path.join(tmp, 'corrupt', M2D_AS_FOLDER, M2D_AS_FILE);

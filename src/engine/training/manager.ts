@@ -184,7 +184,7 @@ export class TrainingManager {
     if (m2datStage(req) === 'head' && req.base.from === 'pretrained') {
       const encoder = await checkM2dWeights(doctor.python, req.base.path, this.opts.dataDir);
       if (!encoder.ok) {
-        throw new S5Error('bad_input', `the run was not started: the official M2D-AT recipe starts from the pretrained M2D encoder, and this file cannot be used: ${encoder.problem}`, encoder.file);
+        throw new S5Error('bad_input', `the run was not started: the pretrained M2D encoder of the M2D-AT recipe cannot be used: ${encoder.problem}`, encoder.file);
       }
     }
     const check = await this.checkData(req);

@@ -5,7 +5,9 @@
  * current; `trainGetRun` replays a run's events when it is selected.
  */
 import type { S5Bridge } from '../../shared/api';
-import { TrainArraySchema, type DataCheck, type TrainArray, type TrainDoctor, type TrainRequest, type TrainRun, type TrainRunDetail } from '../../shared/api-train';
+import {
+  TrainArraySchema, type DataCheck, type TrainArray, type TrainDoctor, type TrainPretrainedCheck, type TrainRequest, type TrainRun, type TrainRunDetail,
+} from '../../shared/api-train';
 import { toErrorView, type ErrorView } from './errors';
 
 const FORM_KEY = 's5.train.form';
@@ -13,10 +15,13 @@ const FORM_KEY = 's5.train.form';
 export interface TrainForm {
   name: string;
   target: 'tagger' | 'separator' | 'both';
-  size: 'tiny' | 'small-16k' | 'small-32k';
+  /** 'm2dat': the official M2D-AT tagger recipe (ViT-Base; a GPU recipe). */
+  size: 'tiny' | 'small-16k' | 'small-32k' | 'm2dat';
   task: 'dcase2025t4' | 'dcase2026t4';
-  base: string; // 'scratch' | 'run:<id>' | 'file' | 'model:<registered model id>'
+  base: string; // 'scratch' | 'run:<id>' | 'file' | 'model:<registered model id>' | 'pretrained' (M2D-AT: the M2D encoder)
   baseFile: string;
+  /** The M2D encoder file of the M2D-AT recipe; empty: the default place `<data>/pretrained/…`. */
+  pretrainedFile: string;
   data: 'library' | 'folder' | 'dcase' | 'toy';
   dataPath: string;
   rooms: 'simulated' | 'folder';
@@ -34,7 +39,7 @@ export interface TrainForm {
 }
 
 export const DEFAULT_FORM: TrainForm = {
-  name: '', target: 'separator', size: 'small-16k', task: 'dcase2025t4', base: 'scratch', baseFile: '',
+  name: '', target: 'separator', size: 'small-16k', task: 'dcase2025t4', base: 'scratch', baseFile: '', pretrainedFile: '',
   data: 'library', dataPath: '', rooms: 'simulated', roomsPath: '',
   arrayKind: 'foa', tetraRadiusMm: 42, squareSideMm: 100, customMm: [50, 50, 0, -50, 50, 0, -50, -50, 0, 50, -50, 0],
   budgetKind: 'steps', steps: 5000, minutes: 30, device: 'auto',
@@ -56,9 +61,9 @@ export interface BaseModelChoice {
   source: 'shipped' | 'user';
 }
 
-/** Models offered under "Start from" for the form's target (one kind; not for 'both' or 'tiny'). */
+/** Models offered under "Start from" for the form's target (one kind; not for 'both', 'tiny' or the M2D-AT recipe). */
 export function baseModelChoices(f: TrainForm, models: BaseModelChoice[]): BaseModelChoice[] {
-  if (f.target === 'both' || f.size === 'tiny') return [];
+  if (f.target === 'both' || f.size === 'tiny' || f.size === 'm2dat') return [];
   return models.filter((m) => m.kind === f.target);
 }
 
@@ -93,6 +98,7 @@ export function toRequest(f: TrainForm): TrainRequest {
     target: f.target,
     size: f.size,
     base: f.base === 'scratch' ? { from: 'scratch' }
+      : f.base === 'pretrained' ? { from: 'pretrained', ...(f.pretrainedFile.trim() ? { path: f.pretrainedFile.trim() } : {}) }
       : f.base === 'file' ? { from: 'file', path: f.baseFile.trim() }
       : f.base.startsWith('model:') ? { from: 'model', id: f.base.slice(6) }
       : { from: 'run', run: f.base.slice(4) },
@@ -113,6 +119,10 @@ export class TrainStore {
   curveVersion = $state(0);
   log = $state<string[]>([]);
   check = $state<DataCheck | null>(null);
+  /** The M2D-AT recipe's encoder file as the trainer's check found it (for the form's current file). */
+  pretrained = $state<TrainPretrainedCheck | null>(null);
+  pretrainedBusy = $state(false);
+  pretrainedError = $state<string | null>(null);
   error = $state<ErrorView | null>(null);
   busy = $state(false);
   form = $state<TrainForm>(loadForm());
@@ -122,6 +132,7 @@ export class TrainStore {
   /** Valid registered models (shipped first), for "Start from". */
   models = $state<BaseModelChoice[]>([]);
   private started: Promise<void> | null = null;
+  private pretrainedSeq = 0;
 
   selectedRun = $derived(this.runs.find((r) => r.id === this.selected) ?? null);
 
@@ -232,6 +243,29 @@ export class TrainStore {
     });
   }
 
+  /**
+   * Checks the M2D encoder the form names (its own field, else the default place) with the
+   * trainer's check. Its failures stay beside the field (`pretrainedError`), not in the banner.
+   */
+  async checkPretrained(): Promise<TrainPretrainedCheck | null> {
+    const path = this.form.pretrainedFile.trim();
+    const seq = ++this.pretrainedSeq; // only the newest check updates the view
+    this.pretrainedBusy = true;
+    try {
+      const res = await this.api.trainCheckPretrained(path ? { path } : {});
+      if (seq === this.pretrainedSeq) {
+        this.pretrained = res;
+        this.pretrainedError = null;
+      }
+      return res;
+    } catch (err) {
+      if (seq === this.pretrainedSeq) this.pretrainedError = toErrorView(err).message;
+      return null;
+    } finally {
+      if (seq === this.pretrainedSeq) this.pretrainedBusy = false;
+    }
+  }
+
   async start(): Promise<void> {
     this.saveForm();
     const arrayProblems = this.form.rooms === 'simulated' ? formArray(this.form).problems : [];
@@ -244,6 +278,10 @@ export class TrainStore {
       const check = await this.checkData();
       if (!check || !check.ok) return;
       const res = await this.guard(() => this.api.trainStart(toRequest(this.form)));
+      if (!res && this.form.size === 'm2dat' && this.form.base === 'pretrained') {
+        // The engine checked the encoder and refused: show what it found beside the field too.
+        await this.checkPretrained();
+      }
       if (res) {
         for (const r of [...res.runs].reverse()) this.upsert(r);
         await this.select(res.runs[0].id);
