@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TrainRequestSchema } from '../../../src/shared/api-train';
-import { buildConfig, setDotted, shellQuote, torchrunCommand } from '../../../src/engine/training/config';
+import { buildConfig, m2datStage, runSampleRate, setDotted, shellQuote, torchrunCommand } from '../../../src/engine/training/config';
 import { nearestLabel } from '../../../src/engine/training/data-check';
 import { curves } from '../../../src/engine/training/store';
 import { parseTrainerEvent } from '../../../src/shared/trainer-events';
@@ -27,6 +27,26 @@ describe('training config', () => {
   it('the DCASE dev_set trains and validates on its test/ soundscapes; 2026 picks the slot tagger', () => {
     const c = buildConfig(req({ task: 'dcase2026t4', data: { source: 'dcase', path: '/x/dev_set' } }), 'tagger', { dataDir: '/d' });
     expect(c).toMatchObject({ model: { arch: 'tag-small-2026' }, data: { source: 'folder', folder: '/x/dev_set/test' }, validation: { source: 'folder', folder: '/x/dev_set/test' } });
+  });
+
+  it('the official M2D-AT recipe: stage 1 from the encoder, stage 2 from a run or file, as trainer/configs/m2dat-*.yaml; other combinations refused', () => {
+    const head = req({ target: 'tagger', size: 'm2dat', base: { from: 'pretrained' } });
+    expect(m2datStage(head)).toBe('head');
+    expect(buildConfig(head, 'tagger', { dataDir: '/d', init: '/d/pretrained/x/w.pth' })).toMatchObject({
+      model: { arch: 'm2dat', init: '/d/pretrained/x/w.pth', init_strict: false, finetune: 'head' },
+      train: { batch_size: 32, lr: 1e-3, log_every: 50, checkpoint_every: 1000 },
+      validation: { every: 3125, best_metric: 'loss' },
+    });
+    const blocks = req({ target: 'tagger', size: 'm2dat', task: 'dcase2026t4', base: { from: 'run', run: 'm2d-tag-1' } });
+    expect(m2datStage(blocks)).toBe('blocks');
+    expect(buildConfig(blocks, 'tagger', { dataDir: '/d', init: '/r/best.pt' })).toMatchObject({
+      model: { arch: 'm2dat4c', init: '/r/best.pt', finetune: '2_blocks' }, train: { batch_size: 16, lr: 1e-5 }, validation: { every: 500, best_metric: 'loss' },
+    });
+    expect(runSampleRate('m2dat')).toBe(32000);
+    expect(m2datStage(req({ target: 'tagger', size: 'small-16k' }))).toBeNull();
+    expect(() => m2datStage(req({ target: 'both', size: 'm2dat', base: { from: 'pretrained' } }))).toThrow(/trains a tagger/);
+    expect(() => m2datStage(req({ target: 'tagger', size: 'm2dat', base: { from: 'model', id: 's5-tag-small-v1' } }))).toThrow(/a registered model cannot be its base/);
+    expect(() => m2datStage(req({ target: 'tagger', size: 'tiny', base: { from: 'pretrained' } }))).toThrow(/starting point of the official M2D-AT recipe only/);
   });
 
   it('dotted overrides parse JSON values and create sections', () => {
