@@ -221,3 +221,15 @@ def test_fft_lengths_are_few_and_large_enough():
         while m % 2 == 0:
             m //= 2
         assert m in (1, 3, 5)
+
+
+def test_bench_synth_times_both_render_paths(data):
+    from s5trainer.bench import bench_synth
+
+    lib, rooms, _afmt, _amb = data
+    out = bench_synth((RATE,), seconds=2.0, n=4, library=str(lib), rooms=str(rooms), render=("numpy", "torch"),
+                      device="cpu", batch_size=2, threads=1)
+    r = out["results"][str(RATE)]
+    assert r["mixtures_per_s_per_core"] > 0 and r["torch"]["prepare_ms_per_mixture_cpu"] > 0
+    assert r["torch_vs_numpy"] == pytest.approx(r["torch"]["mixtures_per_s_per_core"] / r["mixtures_per_s_per_core"],
+                                                rel=0.01)

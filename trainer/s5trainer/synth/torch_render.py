@@ -222,10 +222,10 @@ def procedural_noise(kind: str, seed: int, n: int, rate: int, device) -> torch.T
     if kind == "hvac":
         mains = 50.0 if float(torch.rand((), generator=scalars)) < 0.5 else 60.0
         hum = sum(torch.sin(2 * np.pi * mains * k * t + uniform(0, 2 * np.pi)) / k for k in (1, 2, 3))
-        x = x + (0.3 * x.std() * hum.float())[None, :]
+        x = x + (0.3 * x.std(unbiased=False) * hum.float())[None, :]
     if kind == "babble_like":
         x = x * (1 + 0.3 * torch.sin(2 * np.pi * uniform(0.2, 1.0) * t)).float()[None, :]
-    x = x / x.std(dim=1, keepdim=True)
+    x = x / x.std(dim=1, keepdim=True, unbiased=False)
     x[1:] /= np.sqrt(3.0)
     return x
 
