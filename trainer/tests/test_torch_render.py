@@ -233,3 +233,38 @@ def test_bench_synth_times_both_render_paths(data):
     assert r["mixtures_per_s_per_core"] > 0 and r["torch"]["prepare_ms_per_mixture_cpu"] > 0
     assert r["torch_vs_numpy"] == pytest.approx(r["torch"]["mixtures_per_s_per_core"] / r["mixtures_per_s_per_core"],
                                                 rel=0.01)
+
+
+def test_torch_rendered_run_resumes_bit_for_bit(data, tmp_path):
+    """SIGTERM, then --resume: the batches rendered on the device (noise drawn there, rotation
+    augmentation) are a function of the step, so the losses continue exactly."""
+    import signal
+
+    from conftest import TRAINER
+    from test_train_resume import _losses, _train
+
+    lib, rooms, _afmt, _amb = data
+    config = ["--config", str(TRAINER / "configs" / "tiny.yaml"), "--device", "cpu"]
+    for kv in ("data.source=synth", f"data.library={lib}", f"data.rooms={rooms}", "data.render=torch",
+               "data.workers=1", "data.augment.rotate=true", "validation.source=none", "train.steps=8",
+               "train.checkpoint_every=2"):
+        config += ["--set", kv]
+    straight = _train(tmp_path / "straight", *config)
+    victim = _train(tmp_path / "victim", *config)
+    first = []
+    for line in victim.stdout:
+        first.append(json.loads(line))
+        if first[-1]["event"] == "progress" and first[-1]["step"] == 2:
+            victim.send_signal(signal.SIGTERM)
+    assert victim.wait(timeout=300) == 0 and first[-1]["event"] == "cancelled"
+    k = first[-1]["step"]
+    assert 2 <= k < 8
+    resumed = _train(tmp_path / "victim", "--resume", "--device", "cpu")
+    second = [json.loads(line) for line in resumed.stdout]
+    assert resumed.wait(timeout=300) == 0 and second[-1]["event"] == "finished"
+    reference = [json.loads(line) for line in straight.stdout]
+    assert straight.wait(timeout=300) == 0
+    assert second[0]["config"]["data"]["render"] == "torch"
+    want, got = _losses(reference), _losses(second)
+    assert sorted(got) == list(range(k + 1, 9))
+    assert {s: want[s] for s in got} == got                      # exact float equality
