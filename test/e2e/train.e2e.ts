@@ -10,7 +10,7 @@
  * (`s5trainer.testing.make_m2d_encoder`) reports it ready and puts it into the workstation command.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,7 +136,9 @@ describe('Train view', () => {
       expect(await page.getByTestId('train-gpu-recipe').innerText()).toMatch(/^M2D-AT is a GPU recipe\. .*Show command.*CUDA machine/);
     }
 
-    // Start with the file missing: refused by the engine with the file and the download.
+    // Start with the file missing: refused by the engine with the file and the download; no run is made.
+    const runsDir = path.join(process.env.S5_DATA_DIR!, 'runs');
+    const runsBefore = existsSync(runsDir) ? readdirSync(runsDir).sort() : [];
     await page.getByTestId('train-data').selectOption('toy');
     await page.getByTestId('train-start').click();
     const banner = page.getByTestId('error-message');
@@ -144,7 +146,8 @@ describe('Train view', () => {
       .toContain('the run was not started: the pretrained M2D encoder of the M2D-AT recipe cannot be used: no such file');
     expect(await banner.innerText()).toContain(expected);
     expect(await banner.innerText()).toContain(M2D_AS_URL);
-    expect(await page.getByTestId('train-run').count()).toBe(0);
+    expect(existsSync(runsDir) ? readdirSync(runsDir).sort() : []).toEqual(runsBefore);
+    await expect.poll(() => page.getByTestId('train-run').count()).toBe(runsBefore.length);
 
     // A stand-in in the official layout and size at that place: checked ready, and the workstation command uses it.
     execFileSync('/usr/bin/python3', ['-c', `from s5trainer.testing import make_m2d_encoder; make_m2d_encoder(${JSON.stringify(expected)})`], {
