@@ -15,10 +15,8 @@ import { S5_LABELS, type S5Label } from '../../shared/labels';
 import { S5ResultSchema, type S5Result } from '../../shared/result';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic-write';
 
-/** A recording's name: its file name without the extension (its output folder is `<outDir>/<name>/`). */
-export function recordingName(file: string): string {
-  return path.basename(file).replace(/\.[^.]*$/, '') || path.basename(file);
-}
+/** A recording's name (its output folder is `<outDir>/<name>/`): one rule for the engine and the Scene view's batch queue. */
+export { recordingName } from '../../shared/recording-name';
 
 export const LABELS_JSON = 'labels.json';
 export const LABELS_CSV = 'labels.csv';

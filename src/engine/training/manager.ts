@@ -29,11 +29,11 @@ import { S5Error } from '../../shared/errors';
 import type { TrainerEvent } from '../../shared/trainer-events';
 import { writeJsonAtomic } from '../atomic-write';
 import type { ModelRegistry } from '../models/registry';
-import { m2datStage, runSampleRate, type TrainKind } from './config';
+import { runSampleRate, type TrainKind } from './config';
 import { checkData, checkRooms } from './data-check';
 import { isTerminal, pidAlive, TrainerFollow, type StopIntent } from './follow';
 import { clusterCommand, newRunId, newRunRecord, planRun, trainerArgs, type PlanContext } from './plan';
-import { checkM2dWeights } from './pretrained';
+import { checkM2dWeights, requirePretrainedEncoder } from './pretrained';
 import { TrainerPythonChoice } from './python';
 import { importedRecord, registerExport } from './results';
 import {
@@ -181,12 +181,7 @@ export class TrainingManager {
     const doctor = await this.doctor(false);
     if (!doctor.python) throw new S5Error('unsupported', `no Python with PyTorch to train with:\n  ${doctor.problems.join('\n  ')}`);
     if (req.device === 'cuda' && !doctor.cuda_available) throw new S5Error('unsupported', `device 'cuda' was asked for but ${doctor.python} sees no usable GPU (${doctor.summary}); choose CPU or auto`);
-    if (m2datStage(req) === 'head' && req.base.from === 'pretrained') {
-      const encoder = await checkM2dWeights(doctor.python, req.base.path, this.opts.dataDir);
-      if (!encoder.ok) {
-        throw new S5Error('bad_input', `the run was not started: the pretrained M2D encoder of the M2D-AT recipe cannot be used: ${encoder.problem}`, encoder.file);
-      }
-    }
+    await requirePretrainedEncoder(doctor.python, req, this.opts.dataDir);
     const check = await this.checkData(req);
     const rooms = await this.checkRooms({ rooms: req.rooms, rate: runSampleRate(req.size) });
     if (!check.ok || !rooms.ok) {

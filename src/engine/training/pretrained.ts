@@ -12,7 +12,9 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from '../../shared/zod';
-import type { TrainPretrainedCheck } from '../../shared/api-train';
+import type { TrainPretrainedCheck, TrainRequestParsed } from '../../shared/api-train';
+import { S5Error } from '../../shared/errors';
+import { m2datStage } from './config';
 import { trainerCwd, trainerEnv } from './python';
 
 export const M2D_AS_FOLDER = 'm2d_as_vit_base-80x1001p16x16p32k-240413_AS-FT_enconly';
@@ -107,4 +109,16 @@ export async function checkM2dWeights(python: string | null, file: string | unde
   }
   if (key && report) cache.set(key, result);
   return result;
+}
+
+/**
+ * Before a run starts: a stage-1 M2D-AT run (head only, from the pretrained encoder) needs a usable
+ * encoder file; otherwise the start is refused naming the file and what is wrong with it.
+ */
+export async function requirePretrainedEncoder(python: string, req: TrainRequestParsed, dataDir: string): Promise<void> {
+  if (m2datStage(req) !== 'head' || req.base.from !== 'pretrained') return;
+  const encoder = await checkM2dWeights(python, req.base.path, dataDir);
+  if (!encoder.ok) {
+    throw new S5Error('bad_input', `the run was not started: the pretrained M2D encoder of the M2D-AT recipe cannot be used: ${encoder.problem}`, encoder.file);
+  }
 }
