@@ -111,3 +111,26 @@ def test_single_source_view_gives_one_target_with_leakage():
     expected = dry[k] + 0.1 * (w - dry[k])
     assert np.allclose(out["mixture"][0], expected, atol=1e-5)
     assert np.array_equal(single_source_item(item, (0, 3))["mixture"], single_source_item(item, (0, 3))["mixture"])
+
+
+def test_export_input_level_makes_a_trained_model_level_invariant_with_its_own_weights():
+    """``export --input-level-db``: the same weights, the level normalised in the graph (how the
+    shipped v2 separator was made from v1)."""
+    from s5trainer.export.cli import _with_input_level
+    torch.manual_seed(0)
+    plain = build_model("sep-small-16k").eval()
+    ln = _with_input_level(plain, -28.0)
+    assert ln.overrides == {"input_level_db": -28.0}
+    for k, v in plain.state_dict().items():
+        assert torch.equal(ln.state_dict()[k], v)
+    x, lv = _scene(1), torch.zeros(1, 54)
+    lv[0, 3] = 1.0
+    with torch.no_grad():
+        ref = ln(x, lv)
+        for gain_db in (-40.0, 20.0):
+            g = 10 ** (gain_db / 20)
+            assert float((ln(x * g, lv) - ref * g).pow(2).sum() / (ref * g).pow(2).sum()) < 1e-8
+        # at the target level itself the normalisation is the identity: the plain model's output
+        w_rms = float(x[:, 0].pow(2).mean().sqrt())
+        x0 = x * (10 ** (-28.0 / 20) / w_rms)
+        assert torch.allclose(ln(x0, lv), plain(x0, lv), atol=1e-5)

@@ -42,11 +42,24 @@ def _torch_threads(n: int | None) -> None:
     torch.set_num_threads(max(1, int(n or 2)))
 
 
+def _with_input_level(model, level_db: float):
+    """The same weights with the input level normalised inside the graph (``input_level_db``: each
+    window scaled to that W-channel RMS, outputs scaled back), e.g. to make a shipped model level-invariant."""
+    from ..models import build_model
+    overrides = {**(getattr(model, "overrides", None) or {}), "input_level_db": float(level_db)}
+    out = build_model(model.arch, **overrides)
+    out.load_state_dict(model.state_dict(), strict=True)
+    out.overrides = overrides
+    return out.eval()
+
+
 def cmd_export(args) -> int:
     from ..models.checkpoint import load_checkpoint
     from . import export_model
     _torch_threads(args.threads)
     model, meta = load_checkpoint(args.checkpoint)
+    if args.input_level_db is not None:
+        model = _with_input_level(model, args.input_level_db)
     meta = _meta_from_args(args, meta)
     meta["id"] = args.id or Path(args.out).name
     out = export_model(model, args.out, meta, check_parity=not args.skip_parity)
@@ -153,6 +166,9 @@ def register(sub) -> None:
     p.add_argument("--parity-audio", nargs="*", help="real wav clips for the parity check")
     p.add_argument("--parity-seconds", type=float, help="length of the random parity input (default 3)")
     p.add_argument("--skip-parity", action="store_true", help="do not run ONNX Runtime (not recommended)")
+    p.add_argument("--input-level-db", type=float, dest="input_level_db",
+                   help="normalise each input window to this W-channel RMS (dBFS) inside the graph "
+                        "and scale the outputs back: the model then gives the same result at any gain")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_export)
