@@ -495,7 +495,7 @@ function sha(b: Buffer): string {
 }
 
 function taggerManifest(id: string, onnx: Buffer): Record<string, unknown> {
-  const real = path.resolve(__dirname, '../../models/s5-tag-small-v1/manifest.json');
+  const real = path.resolve(__dirname, '../../models/s5-tag-small-v2/manifest.json');
   const m = JSON.parse(readFileSync(real, 'utf8')) as Record<string, unknown>;
   return { ...m, id, sha256: sha(onnx), onnx_file: 'model.onnx' };
 }
@@ -595,7 +595,7 @@ function modelCorpus(c: Corpus): void {
   withOnnx('o-two-outputs', onnxModel([['mixture', 1, ['batch', 4, 'samples']]], [['probabilities', 1, ['batch', 18]], ['extra', 1, ['batch']]]), 'two outputs', 'the model has 2 outputs');
   withOnnx('o-elem-unknown', onnxModel([['mixture', 99, ['batch', 4, 'samples']]], [['probabilities', 1, ['batch', 18]]]), 'element type 99', 'type99 in the model');
   withOnnx('o-dim-huge', onnxModel([['mixture', 1, ['batch', 2 ** 52, 'samples']]], [['probabilities', 1, ['batch', 18]]]), 'dimension 2^52', 'dimension 1 is 4503599627370496');
-  const realOnnx = path.resolve(__dirname, '../../models/s5-tag-small-v1/model.onnx');
+  const realOnnx = path.resolve(__dirname, '../../models/s5-tag-small-v2/model.onnx');
   if (existsSync(realOnnx)) {
     const real = readFileSync(realOnnx);
     for (const frac of [0.001, 0.5]) {

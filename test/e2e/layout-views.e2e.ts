@@ -101,9 +101,9 @@ describe('Live, Train and Models layout', () => {
     const { page, problems } = await harness.openPage();
     await page.setViewportSize(LAYOUT_SIZES[0]);
     await page.getByTestId('nav-models').click();
-    const row = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v1"]');
+    const row = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v2"]');
     await row.getByTestId('model-details-toggle').click();
-    const card = page.locator('[data-testid="model-details"][data-model-id="s5-tag-small-v1"]').getByTestId('model-card');
+    const card = page.locator('[data-testid="model-details"][data-model-id="s5-tag-small-v2"]').getByTestId('model-card');
     await card.locator('h1').waitFor();
     expect(await card.locator('table').count()).toBeGreaterThan(0);
     await page.getByTestId('doctor').waitFor({ timeout: 120_000 });

@@ -56,8 +56,8 @@ describe.skipIf(!ready)('Models view: the stem verifier', () => {
     expect(await details.getByTestId('model-input-level').getAttribute('data-dbfs')).toBe('');
 
     // The separator's headline CA-SDRi says which set it is from.
-    const sepManifest = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v1/manifest.json'), 'utf8'));
-    const sepMetric = page.locator('[data-testid="model-row"][data-model-id="s5-sep-small-16k-v1"] [data-testid="model-metric"]').first();
+    const sepManifest = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v2/manifest.json'), 'utf8'));
+    const sepMetric = page.locator('[data-testid="model-row"][data-model-id="s5-sep-small-16k-v2"] [data-testid="model-metric"]').first();
     const key = 'test_ca_sdri' in sepManifest.metrics ? 'test_ca_sdri' : 'ca_sdri';
     expect(await sepMetric.getAttribute('data-key')).toBe(key);
     expect(await sepMetric.getAttribute('data-set')).toBe(key === 'test_ca_sdri' ? 'test preset, full system' : 'validation');

@@ -16,7 +16,7 @@ const CARD_WITH_MARKUP = '# user copy\n\n<img id="injected" src="x"> <b id="inje
 let harness: Harness;
 let data: string;
 const previous = process.env.S5_DATA_DIR;
-const SHIPPED_TAGGER = path.join(repoRoot, 'models/s5-tag-small-v1');
+const SHIPPED_TAGGER = path.join(repoRoot, 'models/s5-tag-small-v2');
 
 function userModel(id: string, mutate: (m: Record<string, unknown>) => void): void {
   const dir = path.join(data, 'models', id);
@@ -60,7 +60,7 @@ describe('Models view', () => {
 
     // Facts shown equal the manifest's.
     const manifest = JSON.parse(readFileSync(path.join(SHIPPED_TAGGER, 'manifest.json'), 'utf8'));
-    const shippedRow = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v1"]');
+    const shippedRow = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v2"]');
     const text = await shippedRow.innerText();
     expect(text).toContain(manifest.kind);
     expect(text).toContain(manifest.task);
@@ -81,12 +81,12 @@ describe('Models view', () => {
 
     // Activate the user copy with the shipped separator.
     await page.getByTestId('activate-tagger').selectOption('user-tag-copy');
-    await page.getByTestId('activate-separator').selectOption('s5-sep-small-16k-v1');
+    await page.getByTestId('activate-separator').selectOption('s5-sep-small-16k-v2');
     await page.getByTestId('activate').click();
     await expect.poll(() => page.locator('[data-testid="model-row"][data-model-id="user-tag-copy"]').getAttribute('data-active')).toBe('true');
-    expect(await page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v1"]').getAttribute('data-active')).toBe('false');
+    expect(await page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v2"]').getAttribute('data-active')).toBe('false');
     const settings = JSON.parse(readFileSync(path.join(data, 'settings.json'), 'utf8'));
-    expect(settings.active_models).toEqual({ tagger: 'user-tag-copy', separator: 's5-sep-small-16k-v1' });
+    expect(settings.active_models).toEqual({ tagger: 'user-tag-copy', separator: 's5-sep-small-16k-v2' });
 
     // Remove the broken user model: it asks first; Keep keeps it, Remove removes it.
     await broken.getByTestId('model-remove').click();
@@ -114,22 +114,22 @@ describe('Models view', () => {
   it('shows each model\'s metrics, decision rule with per-class thresholds, and model card rendered from its Markdown (never its HTML)', async () => {
     const { page, problems } = await harness.openPage();
     await page.getByTestId('nav-models').click();
-    const row = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v1"]');
+    const row = page.locator('[data-testid="model-row"][data-model-id="s5-tag-small-v2"]');
     await row.waitFor();
     const manifest = JSON.parse(readFileSync(path.join(SHIPPED_TAGGER, 'manifest.json'), 'utf8'));
-    const sepManifest = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v1/manifest.json'), 'utf8'));
+    const sepManifest = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v2/manifest.json'), 'utf8'));
 
     // Headline metrics in the rows: label accuracy (tagger), CA-SDRi (separator), ONNX parity.
     const metrics = await row.getByTestId('model-metrics').innerText();
     // The full-system test figures are the headline when the manifest has them (#13), else validation's.
     expect(metrics).toContain(`${(manifest.metrics.test_label_accuracy ?? manifest.metrics.label_accuracy).toFixed(1)} %`);
     expect(metrics).toMatch(/ONNX parity/);
-    const sepRow = page.locator('[data-testid="model-row"][data-model-id="s5-sep-small-16k-v1"]');
+    const sepRow = page.locator('[data-testid="model-row"][data-model-id="s5-sep-small-16k-v2"]');
     expect(await sepRow.getByTestId('model-metrics').innerText()).toContain(`${(sepManifest.metrics.test_ca_sdri ?? sepManifest.metrics.ca_sdri).toFixed(2)} dB`);
 
     // Details: every metric, the decision rule and each per-class threshold, the card verbatim.
     await row.getByTestId('model-details-toggle').click();
-    const details = page.locator('[data-testid="model-details"][data-model-id="s5-tag-small-v1"]');
+    const details = page.locator('[data-testid="model-details"][data-model-id="s5-tag-small-v2"]');
     await details.waitFor();
     expect(Number(await details.getByTestId('model-decision').getAttribute('data-threshold'))).toBe(manifest.decision.threshold);
     const shown = await details.getByTestId('model-class-threshold').evaluateAll((els) =>

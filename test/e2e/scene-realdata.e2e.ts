@@ -15,7 +15,7 @@ import { openByPath, readOggVorbisHeader, readWavHeader, realdata, repoRoot, sta
 
 const SOUNDSCAPE = realdata('jsambisonics_BF_rec1_soundscape_wxyz_44k.ogg');
 const NOTES = readFileSync(realdata('jsambisonics_BF_rec1_soundscape_wxyz_44k.txt'), 'utf8');
-const MODEL_RATE = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v1/manifest.json'), 'utf8')).sample_rate as number;
+const MODEL_RATE = JSON.parse(readFileSync(path.join(repoRoot, 'models/s5-sep-small-16k-v2/manifest.json'), 'utf8')).sample_rate as number;
 
 let harness: Harness;
 let tmp: string;

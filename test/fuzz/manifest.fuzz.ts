@@ -21,7 +21,7 @@ const ONNX = onnxModel([['mixture', 1, ['batch', 4, 'samples']]], [['probabiliti
 const SHA = createHash('sha256').update(ONNX).digest('hex');
 
 function baseManifest(id: string): Record<string, unknown> {
-  const real = path.resolve(__dirname, '../../models/s5-tag-small-v1/manifest.json');
+  const real = path.resolve(__dirname, '../../models/s5-tag-small-v2/manifest.json');
   return { ...(JSON.parse(readFileSync(real, 'utf8')) as Record<string, unknown>), id, sha256: SHA, onnx_file: 'model.onnx' };
 }
 

@@ -15,8 +15,8 @@ import { decodeNpy, encodeNpy } from '../../src/cli/npy';
 import { seededRandom } from '../tools/random';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TAGGER = path.join(ROOT, 'models', 's5-tag-small-v1', 'model.onnx');
-const SEPARATOR = path.join(ROOT, 'models', 's5-sep-small-16k-v1', 'model.onnx');
+const TAGGER = path.join(ROOT, 'models', 's5-tag-small-v2', 'model.onnx');
+const SEPARATOR = path.join(ROOT, 'models', 's5-sep-small-16k-v2', 'model.onnx');
 
 function capture(): CliIO & { out: string; err: string } {
   const io = { out: '', err: '', stderrIsTTY: false, stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t) };

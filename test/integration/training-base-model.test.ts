@@ -19,7 +19,7 @@ import { parseTrainerEvent } from '../../src/shared/trainer-events';
 import { sleep } from './host-fixtures';
 
 const SHIPPED = path.resolve('models');
-const TAGGER = 's5-tag-small-v1';
+const TAGGER = 's5-tag-small-v2';
 let tmp: string;
 let registry: ModelRegistry;
 

@@ -27,8 +27,8 @@ S5_CLI = REPO / "bin" / "s5.cjs"
 TSX = REPO / "node_modules" / ".bin" / "tsx"
 needs_cli = pytest.mark.skipif(not (TSX.exists() and S5_CLI.exists() and shutil.which("node")),
                                reason="TypeScript CLI not available (needs node_modules/.bin/tsx and bin/s5.cjs)")
-TAGGER = REPO / "models" / "s5-tag-small-v1"
-SEPARATOR = REPO / "models" / "s5-sep-small-16k-v1"
+TAGGER = REPO / "models" / "s5-tag-small-v2"
+SEPARATOR = REPO / "models" / "s5-sep-small-16k-v2"
 EXAMPLES = REPO / "resources" / "examples" / "evaluate-2025"
 # 0000: Dishes+Speech, 0001: Cough+Doorbell+Typing, 0004: FootSteps+Speech, 0005: Clapping+MusicalKeyboard
 FIXTURE = ("dev2025_0000", "dev2025_0001", "dev2025_0004", "dev2025_0005")
@@ -87,7 +87,7 @@ def test_eval_matches_s5_evaluate_on_its_estimates(fixture_set, separator, cache
     assert "CA-SDRi" in proc.stdout and "eval: 4/4" in proc.stderr
     rep = json.loads(out.read_text())
     assert rep["format"] == "s5trainer-eval/1" and rep["set"]["mixtures"] == 4
-    assert rep["models"]["tagger"]["decision"]["thresholds"]["Speech"] == 0.7      # the manifest's rule
+    assert rep["models"]["tagger"]["decision"]["thresholds"]["Speech"] == json.loads((TAGGER / "manifest.json").read_text())["decision"]["thresholds"]["Speech"]     # the manifest's rule
     assert rep["models"]["separator"]["weights_cached"] is True                  # recovered by the fixture
     ref = _s5_evaluate("dcase2025t4", fixture_set, est)
     full = rep["full_system"]

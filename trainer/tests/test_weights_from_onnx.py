@@ -117,12 +117,14 @@ def test_unplaceable_initializer_is_named(tmp_path):
 
 
 @needs_node
-@pytest.mark.parametrize("model_id", ["s5-tag-small-v1", "s5-sep-small-16k-v1"])
+@pytest.mark.parametrize("model_id", ["s5-tag-small-v2", "s5-sep-small-16k-v2"])
 def test_shipped_models_recover_with_parity(tmp_path, model_id):
     d = REPO / "models" / model_id
     rep = recover(d, tmp_path / f"{model_id}.pt")
     man = json.loads((d / "manifest.json").read_text())
-    assert rep["arch"] == man["architecture"] and rep["overrides"] == {}
+    # level-normalised models carry their input level as an architecture override
+    expected = {"input_level_db": man["input_level_dbfs"]} if "input_level_dbfs" in man else {}
+    assert rep["arch"] == man["architecture"] and rep["overrides"] == expected
     tol = 1e-4 if man["kind"] == "separator" else 1e-5
     assert set(rep["parity"]["sets"]) >= {"random", "real0"}
     assert max(rep["parity"]["max"].values()) < tol
@@ -136,7 +138,7 @@ def test_cli_json(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(TRAINER))
     out = tmp_path / "tag.pt"
     proc = subprocess.run([sys.executable, "-m", "s5trainer", "weights-from-onnx", "--model-dir",
-                           str(REPO / "models" / "s5-tag-small-v1"), "--out", str(out), "--json"],
+                           str(REPO / "models" / "s5-tag-small-v2"), "--out", str(out), "--json"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     rep = json.loads(proc.stdout.strip().splitlines()[-1])

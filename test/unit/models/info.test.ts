@@ -11,7 +11,7 @@ import { listModelInfo, readModelCard } from '../../../src/engine/models/info';
 import { testRegistry } from '../../fixtures/models/helpers';
 
 const MODELS = path.resolve(__dirname, '../../../models');
-const SHIPPED = ['s5-tag-small-v1', 's5-sep-small-16k-v1'];
+const SHIPPED = ['s5-tag-small-v2', 's5-sep-small-16k-v2'];
 
 describe('listModelInfo: metrics, decision rule and model card', () => {
   it('returns the shipped manifests\' metrics and thresholds and their MODEL_CARD.md', async () => {

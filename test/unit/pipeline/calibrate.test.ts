@@ -64,7 +64,7 @@ describe('writeCalibratedModel', () => {
   });
 
   it('writes a valid model folder with the rule; the source folder is untouched', async () => {
-    const src = path.resolve(__dirname, '../../../models/s5-tag-small-v1');
+    const src = path.resolve(__dirname, '../../../models/s5-tag-small-v2');
     const tmp = await mkdtemp(path.join(os.tmpdir(), 's5-cal-'));
     dirs.push(tmp);
     // A private copy of the shipped tagger stands in for the source.

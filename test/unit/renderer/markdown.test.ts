@@ -10,15 +10,15 @@ const tags = (nodes: MdNode[]) => all(nodes).flatMap((n) => (n.kind === 'element
 
 describe('markdownTree', () => {
   it('renders the shipped tagger card: heading, bold, code, tables, lists; no Markdown syntax left in the text', () => {
-    const card = readFileSync(path.resolve(__dirname, '../../../models/s5-tag-small-v1/MODEL_CARD.md'), 'utf8');
+    const card = readFileSync(path.resolve(__dirname, '../../../models/s5-tag-small-v2/MODEL_CARD.md'), 'utf8');
     const tree = markdownTree(card);
     expect(tree[0]).toMatchObject({ kind: 'element', tag: 'h1' });
-    expect(textOf([tree[0]])).toBe('S5 default tag-small (v1)');
+    expect(textOf([tree[0]])).toBe('S5 default tag-small (v2: level-normalised, real-room fine-tune)');
     const t = tags(tree);
     for (const tag of ['h2', 'ul', 'li', 'strong', 'code', 'table', 'thead', 'th', 'td', 'pre']) expect(t, tag).toContain(tag);
     const text = textOf(tree);
     expect(text).not.toMatch(/\*\*|\|---|`/);
-    expect(text).toContain('s5-tag-small-v1');
+    expect(text).toContain('s5-tag-small-v2');
     // A table cell holds the input name as code.
     const td = all(tree).find((n) => n.kind === 'element' && n.tag === 'td');
     expect(td && textOf([td])).toBe('mixture');

@@ -45,7 +45,7 @@ describe('training config', () => {
     expect(runSampleRate('m2dat')).toBe(32000);
     expect(m2datStage(req({ target: 'tagger', size: 'small-16k' }))).toBeNull();
     expect(() => m2datStage(req({ target: 'both', size: 'm2dat', base: { from: 'pretrained' } }))).toThrow(/trains a tagger/);
-    expect(() => m2datStage(req({ target: 'tagger', size: 'm2dat', base: { from: 'model', id: 's5-tag-small-v1' } }))).toThrow(/a registered model cannot be its base/);
+    expect(() => m2datStage(req({ target: 'tagger', size: 'm2dat', base: { from: 'model', id: 's5-tag-small-v2' } }))).toThrow(/a registered model cannot be its base/);
     expect(() => m2datStage(req({ target: 'tagger', size: 'tiny', base: { from: 'pretrained' } }))).toThrow(/starting point of the official M2D-AT recipe only/);
   });
 
