@@ -65,7 +65,7 @@ export const ModelManifestSchema = z
     kind: z.enum(['tagger', 'separator']),
     task: z.enum(TASKS),
     architecture: z.string().min(1),
-    labels: z.array(z.enum(S5_LABELS)).min(1),
+    labels: z.array(z.enum(S5_LABELS)).min(1).refine((a) => new Set(a).size === a.length, 'labels lists a class twice'),
     sample_rate: z.number().int().positive(),
     window_seconds: z.number().positive(),
     channels: z.number().int().positive(),
