@@ -17,7 +17,7 @@
  *    device's own buffer is not in the figure, nor the sound server's).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readAudio } from '../src/engine/audio';
@@ -26,22 +26,13 @@ import { renderListen } from '../src/engine/live/render';
 import { createRuntime } from '../src/engine/runtime';
 import { Engine } from '../src/engine/engine';
 import { BEAM_PATTERNS, type LiveStats } from '../src/shared/api-live';
-import { havePulse, startPulse } from '../test/tools/live-audio-env';
+import { beamEnergy, havePulse, startPulse, writeRawPcm16 } from '../test/tools/live-audio-env';
 
 const SECONDS = Number(process.env.BENCH_LISTEN_SECONDS ?? 12);
 const ROOT = path.join(__dirname, '..');
 const SCENE = path.join(ROOT, 'resources/demo/soundscape/demo_000000.wav');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const round = (x: number | null, d = 2) => (x === null ? null : Math.round(x * 10 ** d) / 10 ** d);
-
-function energy(x: Float32Array[], w: ArrayLike<number>): number {
-  let e = 0;
-  for (let i = 0; i < x[0].length; i++) {
-    const y = w[0] * x[0][i] + w[1] * x[1][i] + w[2] * x[2][i] + w[3] * x[3][i];
-    e += y * y;
-  }
-  return e;
-}
 
 async function suppression(): Promise<void> {
   if (spawnSync(PYTHON, ['-c', 'import numpy, scipy']).status !== 0) {
@@ -61,17 +52,17 @@ async function suppression(): Promise<void> {
         if (r.status !== 0) throw new Error(r.stderr);
       }
       const [a, b] = await Promise.all([0, 1].map(async (i) => (await readAudio(path.join(dir, `source_${i}.wav`))).data));
-      const inW = 10 * Math.log10(energy(a, [1, 0, 0, 0]) / energy(b, [1, 0, 0, 0]));
+      const inW = 10 * Math.log10(beamEnergy(a, [1, 0, 0, 0]) / beamEnergy(b, [1, 0, 0, 0]));
       for (const beam of BEAM_PATTERNS) {
         let last: BeamStep | null = null;
         const r = await renderListen(() => runtime, {
           path: path.join(dir, 'mixture.wav'), labels: ['HairDryer'], mode: 'direct', beam, onBeamStep: (_l, s) => (last = s),
         });
         const w = [...(last as BeamStep | null)?.weights ?? [1, 0, 0, 0]];
-        const through = 10 * Math.log10(energy(a, w) / energy(b, w));
+        const through = 10 * Math.log10(beamEnergy(a, w) / beamEnergy(b, w));
         console.log(JSON.stringify({
           bench: 'listen-suppression', scene: `A 0°, B ${azB}°`, beam,
-          improvement_db: round(through - inW), target_gain_db: round(10 * Math.log10(energy(a, w) / energy(a, [1, 0, 0, 0]))),
+          improvement_db: round(through - inW), target_gain_db: round(10 * Math.log10(beamEnergy(a, w) / beamEnergy(a, [1, 0, 0, 0]))),
           render_x_realtime: round((r.pcm.length / r.rate) / (r.wallMs / 1000)),
         }));
       }
@@ -129,11 +120,8 @@ async function deviceLatency(): Promise<void> {
     appendFileSync(path.join(home, '.asoundrc'), 'pcm.s5listen { type pulse device "s5listen" hint { show on description "S5 listen sink" } }\n');
     Object.assign(process.env, { HOME: home, PULSE_SERVER: pulse.server, XDG_RUNTIME_DIR: home, PULSE_RUNTIME_PATH: home });
     const scene = await readAudio(SCENE, { targetRate: 48000 });
-    const n = scene.data[0].length;
-    const raw = new Int16Array(n * 4);
-    for (let i = 0; i < n; i++) for (let c = 0; c < 4; c++) raw[i * 4 + c] = Math.max(-32768, Math.min(32767, Math.round(scene.data[c][i] * 32768)));
     const rawFile = path.join(home, 'scene.raw');
-    writeFileSync(rawFile, Buffer.from(raw.buffer));
+    writeRawPcm16(rawFile, scene.data);
     engine = new Engine({ shell: 'inprocess', inference: { threads: 2 } });
     const dev = await engine.dispatch('liveDevices', {});
     if (!dev.ok) throw new Error(dev.error.message);

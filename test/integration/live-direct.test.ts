@@ -30,6 +30,7 @@ import { renderListen } from '../../src/engine/live/render';
 import { createRuntime, type Runtime } from '../../src/engine/runtime';
 import type { S5Label } from '../../src/shared/labels';
 import { PYTHON } from '../fixtures/models/helpers';
+import { beamEnergy } from '../tools/live-audio-env';
 
 const SCRIPT = path.resolve(__dirname, '../tools/listen_scene.py');
 const CACHE = path.join(os.tmpdir(), 's5-listen-scenes');
@@ -90,15 +91,6 @@ function weightsAt(steps: BeamStep[], n: number): Float64Array[] {
   return w;
 }
 
-function energy(x: Float32Array[], w: ArrayLike<number>): number {
-  let e = 0;
-  for (let i = 0; i < x[0].length; i++) {
-    const y = w[0] * x[0][i] + w[1] * x[1][i] + w[2] * x[2][i] + w[3] * x[3][i];
-    e += y * y;
-  }
-  return e;
-}
-
 const db = (x: number) => 10 * Math.log10(x);
 
 describe.skipIf(!scipy)('direct listen mode in a simulated room', () => {
@@ -129,11 +121,11 @@ describe.skipIf(!scipy)('direct listen mode in a simulated room', () => {
       expect(lastA.direction, 'A never got a direction').not.toBeNull();
       const lookA = azimuthElevation(lastA.direction as Vec3);
       const w = [...lastA.weights];
-      const inW = db(energy(srcA, [1, 0, 0, 0]) / energy(srcB, [1, 0, 0, 0]));
-      const inBeam = db(energy(srcA, w) / energy(srcB, w));
+      const inW = db(beamEnergy(srcA, [1, 0, 0, 0]) / beamEnergy(srcB, [1, 0, 0, 0]));
+      const inBeam = db(beamEnergy(srcA, w) / beamEnergy(srcB, w));
       const lookB = lastB.direction ? azimuthElevation(lastB.direction) : null;
       const bBeam = [...lastB.weights];
-      const bGain = db(energy(srcB, bBeam) / energy(srcA, bBeam)) + inW;
+      const bGain = db(beamEnergy(srcB, bBeam) / beamEnergy(srcA, bBeam)) + inW;
       console.log(`direct, B at ${azB}°: A beam at ${lookA.azimuth_deg.toFixed(1)}°, A/B in W ${inW.toFixed(2)} dB, through A's beam ${inBeam.toFixed(2)} dB (+${(inBeam - inW).toFixed(2)} dB); B beam at ${lookB?.azimuth_deg.toFixed(1) ?? 'omni'}° (B/A +${bGain.toFixed(2)} dB)`);
       expect(Math.abs(inW)).toBeLessThan(0.5); // same level
       expect(angleBetween(lastA.direction as Vec3, unitVector(0, 0))).toBeLessThan(20);

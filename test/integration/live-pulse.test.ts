@@ -5,12 +5,12 @@
  * (ALSA → pulse). Rolling labels must include the classes the offline `tag` finds within 2 s of
  * input after the scene's sound starts, and the listen path reports a measured latency.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallReply } from '../../src/shared/api';
-import { clearOfflineLabels, havePulse, startPulse, type PulseServer } from '../tools/live-audio-env';
+import { clearOfflineLabels, havePulse, startPulse, writeRawPcm16, type PulseServer } from '../tools/live-audio-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SCENE = path.join(ROOT, 'resources/demo/soundscape/demo_000000.wav');
@@ -44,11 +44,8 @@ describe.skipIf(!havePulse)('live capture through a PulseAudio null sink', () =>
     const offline: string[] = await clearOfflineLabels(value(await e.dispatch('tag', { path: SCENE })));
     const { readAudio } = await import('../../src/engine/audio');
     const scene = await readAudio(SCENE, { targetRate: 48000 });
-    const n = scene.data[0].length;
-    const raw = new Int16Array(n * 4);
-    for (let i = 0; i < n; i++) for (let c = 0; c < 4; c++) raw[i * 4 + c] = Math.max(-32768, Math.min(32767, Math.round(scene.data[c][i] * 32768)));
     const rawFile = path.join(home, 'scene.raw');
-    writeFileSync(rawFile, Buffer.from(raw.buffer));
+    writeRawPcm16(rawFile, scene.data);
 
     const devices = value(await e.dispatch('liveDevices', {}));
     const dev = devices.inputs.find((d: { name: string }) => d.name === 'pulse') ?? devices.inputs.find((d: { name: string }) => d.name === 'default');

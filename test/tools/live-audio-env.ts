@@ -107,3 +107,22 @@ export async function clearOfflineLabels(
   const { manifest } = await new ModelRegistry().require(result.models.tagger.id);
   return result.labels.filter((l) => l.confidence >= classThreshold(manifest.decision!, l.label) + margin).map((l) => l.label);
 }
+
+/** Writes planar channels as raw interleaved 16-bit PCM (what `pacat` and the ALSA file plugin read), clipped to ±1. */
+export function writeRawPcm16(file: string, channels: readonly Float32Array[]): void {
+  const n = channels[0].length;
+  const C = channels.length;
+  const raw = new Int16Array(n * C);
+  for (let i = 0; i < n; i++) for (let c = 0; c < C; c++) raw[i * C + c] = Math.max(-32768, Math.min(32767, Math.round(channels[c][i] * 32768)));
+  writeFileSync(file, Buffer.from(raw.buffer));
+}
+
+/** Energy of a frozen first-order beam `w` (ACN weights) applied to the FOA signal `x`. */
+export function beamEnergy(x: readonly Float32Array[], w: ArrayLike<number>): number {
+  let e = 0;
+  for (let i = 0; i < x[0].length; i++) {
+    const y = w[0] * x[0][i] + w[1] * x[1][i] + w[2] * x[2][i] + w[3] * x[3][i];
+    e += y * y;
+  }
+  return e;
+}

@@ -61,7 +61,6 @@ export function checkRoles(m: ModelManifest): string[] {
     );
   }
   const nLabels = m.labels.length;
-  if (new Set(m.labels).size !== nLabels) problems.push('labels lists a class twice');
   const wantInputs = m.kind === 'tagger' ? 1 : 2;
   if (m.inputs.length !== wantInputs) {
     problems.push(`a ${m.kind} has ${wantInputs} input${wantInputs > 1 ? 's' : ''} (${m.kind === 'tagger' ? 'mixture' : 'mixture, label vector'}); the manifest lists ${m.inputs.length}`);
